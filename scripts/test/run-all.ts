@@ -1,0 +1,81 @@
+// `npm test`: every suite against the local stack (started when it is not up), then one line
+// "N passed, N failed". Suites: pgTAP (pg_prove), Supabase's own linters, tsc, vitest.
+import { spawnSync } from "node:child_process";
+import { readFileSync, mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+
+const root = join(import.meta.dirname, "..", "..");
+const results: { suite: string; passed: number; failed: number }[] = [];
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+  // Output is shown as it comes and kept for counting.
+  const r = spawnSync(cmd, args, { cwd: root, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  process.stdout.write(r.stdout ?? "");
+  process.stderr.write(r.stderr ?? "");
+  return { code: r.status ?? 1, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
+}
+
+function ensureStack(): string {
+  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
+  const up = run("bash", [join(root, "scripts/stack/db-up.sh")]);
+  const line = up.out.trim().split("\n").findLast((l) => l.startsWith("DATABASE_URL="));
+  if (up.code !== 0 || !line) {
+    console.error("could not start the local stack (npm run db:up); see the output above");
+    process.exit(1);
+  }
+  return line.slice("DATABASE_URL=".length);
+}
+
+const databaseUrl = ensureStack();
+const env = { ...process.env, DATABASE_URL: databaseUrl };
+const cliUrl = `${databaseUrl}?sslmode=disable`;
+
+// pgTAP: count assertions from pg_prove's summary.
+{
+  const files = readdirSync(join(root, "supabase/tests/database")).filter((f) => f.endsWith(".test.sql")).sort();
+  const r = run("pg_prove", ["-d", databaseUrl, ...files.map((f) => join("supabase/tests/database", f))]);
+  const total = Number(/Tests=(\d+)/.exec(r.out)?.[1] ?? 0);
+  const failed = [...r.out.matchAll(/Failed: (\d+)\)/g)].reduce((n, m) => n + Number(m[1]), 0);
+  const broken = r.code !== 0 && failed === 0 ? 1 : 0; // a file that died before its plan
+  results.push({ suite: "pgTAP", passed: total - failed, failed: failed + broken });
+}
+
+// Supabase's linters on the migrated database: each is one check.
+for (const [suite, args] of [
+  ["supabase db lint", ["db", "lint", "--db-url", cliUrl, "--schema", "public,jobs_private", "--level", "warning", "--fail-on", "warning"]],
+  ["supabase db advisors", ["db", "advisors", "--db-url", cliUrl, "--type", "all", "--level", "warn", "--fail-on", "warn"]],
+] as const) {
+  const r = run("npx", ["--no-install", "supabase", ...args]);
+  results.push({ suite, passed: r.code === 0 ? 1 : 0, failed: r.code === 0 ? 0 : 1 });
+}
+
+// Types: the Node side with tsc (strict).
+{
+  const r = run("npx", ["--no-install", "tsc", "-p", "tsconfig.json"]);
+  results.push({ suite: "tsc --noEmit", passed: r.code === 0 ? 1 : 0, failed: r.code === 0 ? 0 : 1 });
+}
+
+// vitest: counts from its JSON report.
+{
+  mkdirSync(join(root, ".local"), { recursive: true });
+  const report = join(root, ".local/vitest-report.json");
+  const r = run(
+    "npx",
+    ["--no-install", "vitest", "run", "--config", "scripts/test/vitest.config.ts",
+      "--reporter=default", "--reporter=json", `--outputFile.json=${report}`],
+    env,
+  );
+  try {
+    const json = JSON.parse(readFileSync(report, "utf8"));
+    const failed = json.numFailedTests + (r.code !== 0 && json.numFailedTests === 0 ? 1 : 0);
+    results.push({ suite: "vitest", passed: json.numPassedTests, failed });
+  } catch {
+    results.push({ suite: "vitest", passed: 0, failed: 1 });
+  }
+}
+
+for (const r of results) console.log(`${r.suite.padEnd(22)} ${r.passed} passed, ${r.failed} failed`);
+const passed = results.reduce((n, r) => n + r.passed, 0);
+const failed = results.reduce((n, r) => n + r.failed, 0);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);

@@ -1,0 +1,26 @@
+import pg from "pg";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { ACTIVE_STATUSES, JOB_STATUSES } from "../../functions/_shared/job-status.ts";
+import { freshDatabase, type TestDatabase } from "../support/database.ts";
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await freshDatabase();
+});
+afterAll(async () => db?.drop());
+
+async function allowedByConstraint(client: pg.Pool, constraint: string): Promise<string[]> {
+  const { rows } = await client.query<{ def: string }>(
+    "select pg_get_constraintdef(oid) as def from pg_constraint where conname = $1",
+    [constraint],
+  );
+  return [...rows[0]!.def.matchAll(/'([a-z]+)'::text/g)].map((m) => m[1]!);
+}
+
+it("JOB_STATUSES in TypeScript equals the statuses the database accepts", async () => {
+  expect(await allowedByConstraint(db.pool, "local_training_jobs_status_is_known")).toEqual([...JOB_STATUSES]);
+});
+
+it("ACTIVE_STATUSES equals the statuses a staleness policy may exist for", async () => {
+  expect(await allowedByConstraint(db.pool, "job_staleness_policy_status_is_active")).toEqual([...ACTIVE_STATUSES]);
+});
