@@ -1,5 +1,5 @@
 // `npm test`: every suite against the local stack (started when it is not up), then one line
-// "N passed, N failed". Suites: pgTAP (pg_prove), Supabase's own linters, tsc, vitest.
+// "N passed, N failed". Suites: pgTAP (pg_prove), Supabase's own linters, tsc, deno check, vitest.
 import { spawnSync } from "node:child_process";
 import { readFileSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -53,6 +53,13 @@ for (const [suite, args] of [
 {
   const r = run("npx", ["--no-install", "tsc", "-p", "tsconfig.json"]);
   results.push({ suite: "tsc --noEmit", passed: r.code === 0 ? 1 : 0, failed: r.code === 0 ? 0 : 1 });
+}
+
+// Types: the Edge Function as Deno (and the Supabase edge runtime) compiles it.
+{
+  const r = run("npx", ["--no-install", "deno", "check", "--quiet",
+    "--config", "supabase/functions/reconcile-jobs/deno.json", "supabase/functions/reconcile-jobs/index.ts"]);
+  results.push({ suite: "deno check", passed: r.code === 0 ? 1 : 0, failed: r.code === 0 ? 0 : 1 });
 }
 
 // vitest: counts from its JSON report.

@@ -36,6 +36,8 @@ export async function freshDatabase(): Promise<TestDatabase> {
   }
   const url = withDatabase(adminUrl(), name);
   const pool = new pg.Pool({ connectionString: url, max: 8 });
+  // An idle client killed by `drop database ... with (force)` must not crash the test run.
+  pool.on("error", () => undefined);
   return {
     url,
     pool,

@@ -1,0 +1,95 @@
+// Asks one training backend about its active jobs, in the seed's API:
+//   GET {backend}/api/training/jobs         -> 200 {"jobs": [{"job_id", "status", ...}]}  (optional)
+//   GET {backend}/api/training/status/{id}  -> 200 {"status", ...} | 404 {"detail": ...}
+// One list request when the backend offers it; otherwise one status request per job, with
+// bounded concurrency. Every failure is "unreachable" for the jobs it covers.
+import { getJson } from "./http-json.ts";
+import { entryJobId, type Observation, parseJobEntry } from "./observation.ts";
+
+export interface BackendAskOptions {
+  fetch: typeof fetch;
+  requestTimeoutMs: number;
+  concurrency: number;
+  maxStatusBytes: number;
+  maxListBytes: number;
+  signal: AbortSignal;
+}
+
+export interface BackendReport {
+  url: string;
+  mode: "list" | "per-job";
+  /** True when the backend gave at least one usable answer. */
+  reachable: boolean;
+  /** Why it was not reachable (or the first failure seen). */
+  error: string | null;
+  observations: Map<string, Observation>;
+}
+
+/** A backend that does not offer the list answers these; then we ask job by job. */
+const LIST_NOT_OFFERED = new Set([404, 405, 501]);
+
+export async function askBackend(url: string, jobIds: string[], options: BackendAskOptions): Promise<BackendReport> {
+  const listed = await askList(url, jobIds, options);
+  if (listed) return listed;
+  return askEach(url, jobIds, options);
+}
+
+async function askList(url: string, jobIds: string[], options: BackendAskOptions): Promise<BackendReport | null> {
+  const answer = await getJson(`${url}/api/training/jobs`, { ...options, timeoutMs: options.requestTimeoutMs, maxBytes: options.maxListBytes });
+  if (!answer.ok && answer.status !== null && LIST_NOT_OFFERED.has(answer.status)) return null;
+  if (answer.ok && LIST_NOT_OFFERED.has(answer.status)) return null;
+  const fail = (detail: string): BackendReport => ({
+    url, mode: "list", reachable: false, error: detail,
+    observations: new Map(jobIds.map((id) => [id, { kind: "unreachable", detail }])),
+  });
+  if (!answer.ok) return fail(answer.detail);
+  if (answer.status !== 200) return fail(`list: HTTP ${answer.status}`);
+  const jobs = (answer.json as { jobs?: unknown })?.jobs;
+  if (!Array.isArray(jobs)) return fail("list: malformed answer (no jobs array)");
+
+  const byId = new Map<string, Observation>();
+  for (const entry of jobs) {
+    const id = entryJobId(entry);
+    const parsed = parseJobEntry(entry);
+    // One malformed entry poisons the list: we cannot tell what else it got wrong.
+    if (id === null || parsed === null) return fail("list: malformed job entry");
+    byId.set(id, parsed);
+  }
+  const observations = new Map<string, Observation>(
+    jobIds.map((id) => [id, byId.get(id) ?? { kind: "unknown", via: "absent-from-list" }]),
+  );
+  return { url, mode: "list", reachable: true, error: null, observations };
+}
+
+async function askEach(url: string, jobIds: string[], options: BackendAskOptions): Promise<BackendReport> {
+  const observations = new Map<string, Observation>();
+  let next = 0;
+  let usable = 0;
+  let firstError: string | null = null;
+
+  async function worker(): Promise<void> {
+    while (next < jobIds.length) {
+      const id = jobIds[next++]!;
+      const observation = await askOne(url, id, options);
+      observations.set(id, observation);
+      if (observation.kind === "unreachable") firstError ??= observation.detail;
+      else usable++;
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(options.concurrency, jobIds.length) }, worker));
+  return {
+    url, mode: "per-job", reachable: jobIds.length === 0 ? true : usable > 0, error: firstError, observations,
+  };
+}
+
+async function askOne(url: string, id: string, options: BackendAskOptions): Promise<Observation> {
+  if (options.signal.aborted) return { kind: "unreachable", detail: "pass deadline reached" };
+  const answer = await getJson(`${url}/api/training/status/${encodeURIComponent(id)}`, {
+    ...options, timeoutMs: options.requestTimeoutMs, maxBytes: options.maxStatusBytes,
+  });
+  if (!answer.ok) return { kind: "unreachable", detail: answer.detail };
+  // 404 counts as "no such job" only with a JSON body: a proxy's HTML 404 says nothing about jobs.
+  if (answer.status === 404) return { kind: "unknown", via: "status-404" };
+  if (answer.status !== 200) return { kind: "unreachable", detail: `HTTP ${answer.status}` };
+  return parseJobEntry(answer.json) ?? { kind: "unreachable", detail: "malformed status answer" };
+}

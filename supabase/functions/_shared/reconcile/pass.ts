@@ -1,0 +1,163 @@
+// One reconciler pass, as River's rescuer does it: observe (rows, then each backend), decide
+// (pure), apply (one guarded set-based SQL call), report (counts). Shared unchanged by the
+// Edge Function (Deno) and the operator CLI (Node).
+import type { ReconcileConfig } from "./config.ts";
+import { askBackend, type BackendReport } from "./backend-client.ts";
+import { type Action, type ActionType, decide, type ObservedJob } from "./decide.ts";
+import { applyMassOutageGuard } from "./guard.ts";
+import { beginPass, failPass, finishPass, type Queryable } from "./database.ts";
+import { describe } from "./http-json.ts";
+import type { Observation } from "./observation.ts";
+
+export interface PassDeps {
+  db: Queryable;
+  fetch: typeof fetch;
+  config: ReconcileConfig;
+  trigger: string;
+  dryRun: boolean;
+}
+
+export interface PlannedDecision {
+  job: ObservedJob;
+  backendUrl: string;
+  observation: Observation;
+  action: Action;
+}
+
+export interface BackendSummary {
+  url: string;
+  mode: BackendReport["mode"];
+  reachable: boolean;
+  error: string | null;
+  jobs: number;
+}
+
+export type PassSummary = Record<string, unknown> & { pass_id: string; outcome: string };
+
+// Backends get most of the deadline; the rest is kept for the apply.
+const BACKEND_SHARE_OF_DEADLINE = 0.8;
+
+export async function runReconcilePass(deps: PassDeps): Promise<PassSummary> {
+  const { db, config, trigger, dryRun } = deps;
+  const passId = crypto.randomUUID();
+  const started = Date.now();
+  // The lease outlives the deadline, so a pass that hangs is never overlapped while it can still apply.
+  const begun = await beginPass(db, passId, trigger, config.deadlineMs + 30_000, dryRun);
+  if (begun.skipped) {
+    return { pass_id: passId, outcome: "skipped", trigger, dry_run: dryRun, running_pass: begun.runningPass };
+  }
+
+  try {
+    const { decisions, backends } = await observeAndDecide(begun.jobs, deps);
+    const guarded = applyMassOutageGuard(decisions, begun.jobs.length, {
+      share: config.guardShare, minJobs: config.guardMinJobs,
+    });
+    const planned = countByAction(guarded.decisions);
+    const backendReachable = backends.every((b) => b.reachable);
+    const report = {
+      pass_id: passId, trigger, dry_run: dryRun, observed: begun.jobs.length, planned,
+      held: guarded.held, presumed_deaths: guarded.presumedDeaths,
+      backend_reachable: backendReachable, backends,
+    };
+    if (dryRun) {
+      return { ...report, outcome: "dry_run", plan: guarded.decisions.map(describeDecision), duration_ms: Date.now() - started };
+    }
+    const changes = guarded.decisions.flatMap(toChange);
+    const summary = await finishPass(db, {
+      pass_id: passId, trigger, held: guarded.held, backend_reachable: backendReachable,
+      backends, observed: begun.jobs.length, planned, changes,
+    });
+    return { ...report, ...summary, pass_id: passId, outcome: String(summary.outcome), duration_ms: Date.now() - started };
+  } catch (error) {
+    const message = describe(error);
+    if (!dryRun) await failPass(db, passId, message).catch(() => undefined);
+    throw new Error(`reconcile pass ${passId} failed: ${message}`, { cause: error });
+  }
+}
+
+async function observeAndDecide(jobs: ObservedJob[], deps: PassDeps) {
+  const { config } = deps;
+  const byBackend = new Map<string, ObservedJob[]>();
+  for (const job of jobs) {
+    const url = (job.backendUrl ?? config.backendUrl).replace(/\/+$/, "");
+    byBackend.set(url, [...(byBackend.get(url) ?? []), job]);
+  }
+  const signal = AbortSignal.timeout(Math.floor(config.deadlineMs * BACKEND_SHARE_OF_DEADLINE));
+  const reports = await Promise.all(
+    [...byBackend].map(([url, owned]) =>
+      askBackend(url, owned.map((j) => j.id), {
+        fetch: deps.fetch, requestTimeoutMs: config.requestTimeoutMs, concurrency: config.concurrency,
+        maxStatusBytes: config.maxStatusBytes, maxListBytes: config.maxListBytes, signal,
+      })
+    ),
+  );
+  const decisions: PlannedDecision[] = [];
+  const backends: BackendSummary[] = [];
+  for (const report of reports) {
+    const owned = byBackend.get(report.url) ?? [];
+    backends.push({ url: report.url, mode: report.mode, reachable: report.reachable, error: report.error, jobs: owned.length });
+    for (const job of owned) {
+      const observation = report.observations.get(job.id) ?? { kind: "unreachable", detail: "not asked" };
+      decisions.push({ job, backendUrl: report.url, observation, action: decide(job, observation, config) });
+    }
+  }
+  return { decisions, backends };
+}
+
+function countByAction(decisions: PlannedDecision[]): Partial<Record<ActionType, number>> {
+  const counts: Partial<Record<ActionType, number>> = {};
+  for (const d of decisions) counts[d.action.type] = (counts[d.action.type] ?? 0) + 1;
+  return counts;
+}
+
+/** The evidence written with a change: what was seen, and by which rule it was judged. */
+function evidenceOf(d: PlannedDecision, thresholdMs: number | null) {
+  return {
+    rule: d.action.type,
+    backend_url: d.backendUrl,
+    backend_answer: d.observation,
+    observed_status: d.job.status,
+    silent_for_s: Math.round(d.job.silentMs / 1000),
+    threshold_s: thresholdMs === null ? null : thresholdMs / 1000,
+  };
+}
+
+/** One row of the apply's input (jobs_private.finish_reconcile_pass). */
+interface Change {
+  job_id: string;
+  observed_status: string;
+  observed_updated_at: string;
+  action: ActionType;
+  new_status: string;
+  reason: string;
+  completed_at: string | null;
+  evidence: ReturnType<typeof evidenceOf>;
+}
+
+// The apply adds the pass id to every piece of evidence.
+function toChange(d: PlannedDecision): Change[] {
+  const base = { job_id: d.job.id, observed_status: d.job.status, observed_updated_at: d.job.observedUpdatedAt, action: d.action.type };
+  const a = d.action;
+  switch (a.type) {
+    case "leave":
+      return [];
+    case "confirm_alive":
+      return [{ ...base, new_status: a.newStatus, reason: `backend reports ${a.newStatus}`, completed_at: null, evidence: evidenceOf(d, null) }];
+    case "record_backend_terminal":
+      return [{ ...base, new_status: a.newStatus, reason: a.reason, completed_at: a.completedAt, evidence: evidenceOf(d, null) }];
+    case "fail_lost":
+    case "fail_heartbeat_lost":
+      return [{ ...base, new_status: a.newStatus, reason: a.reason, completed_at: null, evidence: evidenceOf(d, a.thresholdMs) }];
+    default: {
+      const unhandled: never = a;
+      throw new Error(`unhandled action ${JSON.stringify(unhandled)}`);
+    }
+  }
+}
+
+function describeDecision(d: PlannedDecision) {
+  return {
+    job_id: d.job.id, status: d.job.status, backend_url: d.backendUrl,
+    silent_for_s: Math.round(d.job.silentMs / 1000), backend_answer: d.observation, action: d.action,
+  };
+}

@@ -1,0 +1,62 @@
+// reconcile-jobs: HTTP and auth only. The pass itself is ../_shared/reconcile/pass.ts, which
+// the operator CLI (scripts/reconcile.ts) runs unchanged from Node.
+//
+//   POST /functions/v1/reconcile-jobs[?dry_run=1]
+//   Authorization: Bearer <RECONCILE_SECRET>
+//   body (optional): {"trigger": "cron" | "startup" | ..., "dry_run": true}
+import pg from "pg";
+import { bearerMatches } from "../_shared/reconcile/auth.ts";
+import { loadFunctionConfig } from "../_shared/reconcile/config.ts";
+import { describe } from "../_shared/reconcile/http-json.ts";
+import { runReconcilePass } from "../_shared/reconcile/pass.ts";
+
+// Read once at start-up: a bad setting fails every request loudly, by name, never by value.
+const loaded = loadFunctionConfig(Deno.env.toObject());
+const pool = loaded.ok ? new pg.Pool({ connectionString: loaded.config.databaseUrl, max: 2 }) : null;
+if (!loaded.ok) console.error(`reconcile-jobs: ${loaded.error}`);
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+
+const TRIGGER = /^[a-z0-9_.:-]{1,40}$/i;
+
+async function readOptions(request: Request): Promise<{ trigger: string; dryRun: boolean } | string> {
+  const url = new URL(request.url);
+  let body: Record<string, unknown> = {};
+  const text = await request.text();
+  if (text.trim()) {
+    try {
+      const parsed = JSON.parse(text);
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return "body must be a JSON object";
+      body = parsed;
+    } catch {
+      return "body is not valid JSON";
+    }
+  }
+  const trigger = body.trigger ?? "manual";
+  if (typeof trigger !== "string" || !TRIGGER.test(trigger)) return "trigger must be 1-40 letters, digits or _.:-";
+  const flag = url.searchParams.get("dry_run");
+  if (flag !== null && !["0", "1", "true", "false"].includes(flag)) return "dry_run must be 1 or 0";
+  if (body.dry_run !== undefined && typeof body.dry_run !== "boolean") return "dry_run must be a boolean";
+  return { trigger, dryRun: flag === "1" || flag === "true" || body.dry_run === true };
+}
+
+export default {
+  async fetch(request: Request): Promise<Response> {
+    if (!loaded.ok || !pool) return json(500, { error: loaded.ok ? "configuration: database pool missing" : loaded.error });
+    if (request.method !== "POST") return json(405, { error: "method not allowed: use POST" }, { allow: "POST" });
+    if (!bearerMatches(request.headers.get("authorization"), loaded.config.secret)) {
+      return json(401, { error: "unauthorized: send Authorization: Bearer <RECONCILE_SECRET>" });
+    }
+    const options = await readOptions(request);
+    if (typeof options === "string") return json(400, { error: options });
+    try {
+      const summary = await runReconcilePass({ db: pool, fetch, config: loaded.config, ...options });
+      return json(200, summary);
+    } catch (error) {
+      // Coerced once, here. The message names the pass; it never carries a secret.
+      console.error(`reconcile-jobs: ${describe(error)}`);
+      return json(500, { error: describe(error) });
+    }
+  },
+};

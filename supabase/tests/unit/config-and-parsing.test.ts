@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import { bearerMatches } from "../../functions/_shared/reconcile/auth.ts";
+import { loadFunctionConfig, loadPassConfig } from "../../functions/_shared/reconcile/config.ts";
+import { parseJobEntry } from "../../functions/_shared/reconcile/observation.ts";
+import { parseInterval } from "../../../scripts/reconcile.ts";
+
+const env = { RECONCILE_SECRET: "s".repeat(32), BACKEND_URL: "http://127.0.0.1:8000/", SUPABASE_DB_URL: "postgresql://x@h/db" };
+
+describe("configuration", () => {
+  it("loads with defaults: 10-minute hard timeout, 50% / 5-job guard", () => {
+    const loaded = loadFunctionConfig(env);
+    expect(loaded).toMatchObject({ ok: true, config: { backendUrl: "http://127.0.0.1:8000", hardTimeoutMs: 600_000, guardShare: 0.5, guardMinJobs: 5 } });
+  });
+
+  it.each([
+    ["RECONCILE_SECRET", { RECONCILE_SECRET: undefined }, "configuration: RECONCILE_SECRET is not set"],
+    ["a short secret", { RECONCILE_SECRET: "short" }, "configuration: RECONCILE_SECRET must be at least 16 characters"],
+    ["BACKEND_URL", { BACKEND_URL: "" }, "configuration: BACKEND_URL is not set"],
+    ["a non-http BACKEND_URL", { BACKEND_URL: "ftp://x" }, "configuration: BACKEND_URL must be an http(s) URL"],
+    ["SUPABASE_DB_URL", { SUPABASE_DB_URL: undefined }, "configuration: SUPABASE_DB_URL is not set"],
+    ["a bad number", { RECONCILE_GUARD_SHARE: "lots" }, "configuration: RECONCILE_GUARD_SHARE must be a number from 0 to 1"],
+    ["a timeout past the deadline", { RECONCILE_REQUEST_TIMEOUT_MS: "9000", RECONCILE_DEADLINE_MS: "5000" },
+      "configuration: RECONCILE_REQUEST_TIMEOUT_MS must be shorter than RECONCILE_DEADLINE_MS"],
+  ])("names the setting when %s is wrong, never its value", (_label, override, message) => {
+    const loaded = loadFunctionConfig({ ...env, ...override });
+    expect(loaded).toEqual({ ok: false, error: message });
+    expect(message).not.toContain(env.RECONCILE_SECRET);
+  });
+
+  it("lets the CLI run without a secret", () => {
+    expect(loadPassConfig({ BACKEND_URL: "http://b:8000" }).ok).toBe(true);
+  });
+});
+
+describe("bearer secret", () => {
+  it("accepts only the exact secret", () => {
+    expect(bearerMatches(`Bearer ${env.RECONCILE_SECRET}`, env.RECONCILE_SECRET)).toBe(true);
+    expect(bearerMatches(`Bearer ${env.RECONCILE_SECRET}x`, env.RECONCILE_SECRET)).toBe(false);
+    expect(bearerMatches(env.RECONCILE_SECRET, env.RECONCILE_SECRET)).toBe(false);
+    expect(bearerMatches(null, env.RECONCILE_SECRET)).toBe(false);
+    expect(bearerMatches("Bearer ", "")).toBe(false);
+  });
+});
+
+describe("parsing a backend's job entry", () => {
+  it.each([
+    [{ status: "running" }, { kind: "alive", status: "running" }],
+    [{ status: "completed", completed_at: "2026-11-29T10:00:00Z" }, { kind: "terminal", status: "completed", error: null, finishedAt: "2026-11-29T10:00:00Z" }],
+    [{ status: "failed", error: "OOM", completed_at: "not a date" }, { kind: "terminal", status: "failed", error: "OOM", finishedAt: null }],
+  ])("reads %j", (entry, expected) => expect(parseJobEntry(entry)).toEqual(expected));
+
+  it.each([[null], ["running"], [[]], [{ status: 42 }], [{ status: "RUNNING" }], [{ status: "stale" }], [{ status: "failed", error: 7 }]])(
+    "rejects %j as malformed",
+    (entry) => expect(parseJobEntry(entry)).toBeNull(),
+  );
+});
+
+describe("--every", () => {
+  it("reads 30s, 10m and 1h, and rejects the rest", () => {
+    expect([parseInterval("30s"), parseInterval("10m"), parseInterval("1h")]).toEqual([30_000, 600_000, 3_600_000]);
+    expect([parseInterval("0m"), parseInterval("10"), parseInterval("ten minutes")]).toEqual([null, null, null]);
+  });
+});
