@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Stops the local cluster and removes it: the stack is throwaway by design.
+# Stops the pg_net stand-in worker and the local cluster, and removes both: the stack is throwaway.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
+if [ -f "$STACK_DIR/pg-net-worker.pid" ]; then
+  kill "$(cat "$STACK_DIR/pg-net-worker.pid")" 2>/dev/null || true
+fi
 if [ -f "$PGDATA_DIR/PG_VERSION" ]; then
   as_postgres "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null 2>&1 || true
 fi

@@ -58,9 +58,20 @@ apply_migrations() {
   (cd "$STACK_ROOT" && npx --no-install supabase db push --db-url "$LOCAL_DATABASE_URL_CLI" --yes) >&2
 }
 
+start_pg_net_worker() {
+  # The pg_net stand-in's sender, for the `postgres` database (where pg_cron runs).
+  local pidfile="$STACK_DIR/pg-net-worker.pid"
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then return 0; fi
+  log "starting the pg_net stand-in worker"
+  DATABASE_URL="$LOCAL_DATABASE_URL" setsid nohup "$STACK_ROOT/node_modules/.bin/tsx" \
+    "$STACK_ROOT/scripts/stack/pg-net-worker.ts" >>"$STACK_DIR/pg-net-worker.log" 2>&1 </dev/null &
+  echo $! >"$pidfile"
+}
+
 install_missing_packages
 init_cluster
 start_cluster
 load_stand_ins
 apply_migrations
+start_pg_net_worker
 echo "DATABASE_URL=$LOCAL_DATABASE_URL"
