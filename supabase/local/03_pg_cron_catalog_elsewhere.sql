@@ -7,7 +7,7 @@
 -- commands here with cron.schedule_in_database).
 -- Real: https://github.com/citusdata/pg_cron
 -- Safe to re-run. Skipped in the cron database itself.
-select current_database() <> current_setting('cron.database_name', true) as is_elsewhere \gset
+select current_database() <> coalesce(current_setting('cron.database_name', true), '') as is_elsewhere \gset
 \if :is_elsewhere
 create schema if not exists cron;
 revoke all on schema cron from public;

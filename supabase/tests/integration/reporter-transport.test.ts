@@ -1,0 +1,68 @@
+// The reporter through supabase-js's `rpc` shape, and what it does with a report the database
+// refuses for good. PostgREST is not available here; `postgrestRpc` plays its part (named
+// arguments to the function, errors as {code, message}), as the Data API does.
+import pg from "pg";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { StatusReporter } from "../../../scripts/reporter/reporter.ts";
+import { type RpcClient, rpcTransport } from "../../../scripts/reporter/transport.ts";
+import { freshDatabase, type TestDatabase } from "../support/database.ts";
+import { jobRow, makeJob } from "../support/jobs.ts";
+
+let db: TestDatabase;
+let serviceRole: pg.Pool;
+beforeAll(async () => {
+  db = await freshDatabase();
+  serviceRole = new pg.Pool({ connectionString: db.url, options: "-c role=service_role" });
+});
+afterAll(async () => {
+  await serviceRole?.end();
+  await db?.drop();
+});
+
+/** POST /rest/v1/rpc/{name} as PostgREST runs it: named arguments, as the service role. */
+function postgrestRpc(pool: pg.Pool): RpcClient {
+  return {
+    async rpc(name, args) {
+      const names = Object.keys(args);
+      const call = `select public.${name}(${names.map((n, i) => `${n} => $${i + 1}`).join(", ")}) as data`;
+      try {
+        const { rows } = await pool.query(call, names.map((n) => args[n]));
+        return { data: rows[0].data, error: null };
+      } catch (error) {
+        const e = error as { code?: string; message: string };
+        return { data: null, error: { code: e.code, message: e.message } };
+      }
+    },
+  };
+}
+
+it("reports through rpc('report_job_status', …) as the service role", async () => {
+  const job = await makeJob(db.pool, { status: "queued" });
+  const reporter = await StatusReporter.open({
+    journalPath: join(mkdtempSync(join(tmpdir(), "rpc-")), "j.jsonl"), transport: rpcTransport(postgrestRpc(serviceRole)),
+  });
+  const handle = reporter.job(job, 1);
+  handle.progress(0.5);
+  await handle.fail("NaN loss at step 900");
+  expect(await reporter.flush()).toBe(true);
+  await reporter.close();
+  expect(await jobRow(db.pool, job)).toMatchObject({ status: "failed", status_reason: "NaN loss at step 900" });
+});
+
+it("drops a report the database refuses for good (an unknown job), with a warning, and goes on", async () => {
+  const job = await makeJob(db.pool, { status: "running" });
+  const warnings: string[] = [];
+  const reporter = await StatusReporter.open({
+    journalPath: join(mkdtempSync(join(tmpdir(), "rpc-")), "j.jsonl"), transport: rpcTransport(postgrestRpc(serviceRole)),
+    onWarning: (m) => warnings.push(m),
+  });
+  await reporter.job("00000000-0000-4000-8000-00000000dead", 1).complete();
+  await reporter.job(job, 1).complete();
+  expect(await reporter.flush(5_000)).toBe(true);
+  await reporter.close();
+  expect(warnings).toEqual([expect.stringContaining("job 00000000-0000-4000-8000-00000000dead does not exist")]);
+  expect((await jobRow(db.pool, job)).status).toBe("completed");
+});

@@ -1,0 +1,43 @@
+// A PostgreSQL cluster of a test's own, for faults that must not hit the shared stack: it is
+// really stopped and started with pg_ctl. Stand-ins and migrations are applied as db:up does.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { freePort } from "./edge-function.ts";
+import { loadStandIns, pushMigrations, repoRoot } from "./stand-ins.ts";
+
+const PG_BIN = process.env.PG_BIN ?? "/usr/lib/postgresql/15/bin";
+const asPostgres = (cmd: string, args: string[]) =>
+  execFileSync("runuser", ["-u", "postgres", "--", join(PG_BIN, cmd), ...args], { stdio: "pipe" });
+
+export interface OwnCluster {
+  url: string;
+  stop(): void;
+  start(): void;
+  destroy(): void;
+}
+
+export async function ownCluster(): Promise<OwnCluster> {
+  mkdirSync(join(repoRoot, ".local"), { recursive: true });
+  const dir = mkdtempSync(join(repoRoot, ".local", "own-cluster-"));
+  execFileSync("chown", ["postgres:postgres", dir]);
+  const data = join(dir, "data");
+  const port = await freePort();
+  asPostgres("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]);
+  const options = `-c port=${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c fsync=on`;
+  const start = () => asPostgres("pg_ctl", ["-D", data, "-o", options, "-l", join(dir, "log"), "-w", "-t", "60", "start"]);
+  const stop = () => asPostgres("pg_ctl", ["-D", data, "-m", "fast", "-w", "stop"]);
+  start();
+  const url = `postgresql://postgres:postgres@127.0.0.1:${port}/postgres`;
+  loadStandIns(url);
+  pushMigrations(url);
+  return {
+    url, start, stop,
+    destroy() {
+      try {
+        stop();
+      } catch { /* already stopped */ }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
