@@ -40,6 +40,8 @@ export class TrainingBackendSimulator {
   mode: AnswerMode = "normal";
   /** Scenario 3: the Next.js API (the persist path) is down; writes fail and are dropped. */
   persistenceDown = false;
+  /** The same, for some jobs only. */
+  readonly persistenceDownFor = new Set<string>();
   /** Called when a status request arrives, before answering (to interleave writes in tests). */
   onStatusRequest: ((jobId: string) => Promise<void>) | null = null;
   statusRequests = 0;
@@ -102,9 +104,9 @@ export class TrainingBackendSimulator {
 
   // --- jobs ---------------------------------------------------------------------------------
 
-  async execute(input: { userId: string | null; modelName: string; config?: Record<string, unknown> }): Promise<SimJob> {
+  async execute(input: { userId: string | null; modelName: string; config?: Record<string, unknown>; id?: string }): Promise<SimJob> {
     const job: SimJob = {
-      id: crypto.randomUUID(), userId: input.userId, modelName: input.modelName, status: "queued",
+      id: input.id ?? crypto.randomUUID(), userId: input.userId, modelName: input.modelName, status: "queued",
       progress: 0, error: null, completedAt: null, config: input.config ?? {},
     };
     this.jobs.set(job.id, job);
@@ -170,7 +172,7 @@ export class TrainingBackendSimulator {
 
   /** persist_job(): the whole record, every time. Dropped while the API is down. */
   private async persist(job: SimJob, insert: boolean): Promise<void> {
-    if (this.persistenceDown) return;
+    if (this.persistenceDown || this.persistenceDownFor.has(job.id)) return;
     const config = { ...job.config, progress: job.progress, ...(job.error ? { error: job.error } : {}) };
     if (insert) {
       await this.db.query(

@@ -1,0 +1,82 @@
+// Serves the real reconcile-jobs function with real Deno (`deno serve`), as the edge runtime
+// would, and stops it afterwards. Used by the tests, the demo and the benchmarks.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { join } from "node:path";
+
+const repoRoot = join(import.meta.dirname, "..", "..");
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServedFunction {
+  url: string;
+  logs: () => string;
+  /** deno's process id, to read its CPU time and memory. */
+  pid: number;
+  call(init?: { method?: string; secret?: string | null; body?: unknown; query?: string }): Promise<{ status: number; body: any }>;
+  stop(): Promise<void>;
+}
+
+export async function serveReconcileFunction(env: Record<string, string>): Promise<ServedFunction> {
+  const secret = env.RECONCILE_SECRET ?? "";
+  const port = await freePort();
+  const entry = join(repoRoot, "supabase/functions/reconcile-jobs/index.ts");
+  const child: ChildProcess = spawn(
+    join(repoRoot, "node_modules", ".bin", "deno"),
+    ["serve", "--quiet", "--host", "127.0.0.1", "--port", String(port),
+      "--config", join(repoRoot, "supabase/functions/reconcile-jobs/deno.json"),
+      "--allow-net", "--allow-env", "--allow-read", "--allow-sys", entry],
+    { cwd: repoRoot, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...env }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let logs = "";
+  child.stdout?.on("data", (d) => (logs += d));
+  child.stderr?.on("data", (d) => (logs += d));
+  const url = `http://127.0.0.1:${port}/functions/v1/reconcile-jobs`;
+
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`deno exited early (${child.exitCode}): ${logs}`);
+    try {
+      await fetch(url, { method: "OPTIONS" });
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`deno did not start serving: ${logs}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  return {
+    url,
+    logs: () => logs,
+    pid: child.pid!,
+    async call({ method = "POST", secret: bearer = secret, body, query = "" } = {}) {
+      const headers: Record<string, string> = { "content-type": "application/json" };
+      if (bearer !== null) headers.authorization = `Bearer ${bearer}`;
+      const response = await fetch(`${url}${query}`, {
+        method, headers, body: method === "GET" || body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch { /* keep the text */ }
+      return { status: response.status, body: parsed };
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
