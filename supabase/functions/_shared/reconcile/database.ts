@@ -11,10 +11,13 @@ export type Begun =
   | { skipped: true; runningPass: string }
   | { skipped: false; jobs: ObservedJob[] };
 
+/** One observed job as jobs_private.begin_reconcile_pass() sends it. */
+type ObservedRow = [id: string, status: ActiveStatus, backendUrl: string | null, observedUpdatedAt: string, silentMs: number];
+
 interface BeginRow {
   skipped: boolean;
   running_pass?: string;
-  jobs?: { id: string; status: ActiveStatus; backend_url: string | null; observed_updated_at: string; silent_ms: number }[];
+  jobs?: ObservedRow[];
 }
 
 export async function beginPass(
@@ -32,18 +35,34 @@ export async function beginPass(
   if (begun.skipped) return { skipped: true, runningPass: begun.running_pass ?? "unknown" };
   return {
     skipped: false,
-    jobs: (begun.jobs ?? []).map((j) => ({
-      id: j.id,
-      status: j.status,
-      backendUrl: j.backend_url,
-      observedUpdatedAt: j.observed_updated_at,
-      silentMs: Number(j.silent_ms),
+    jobs: (begun.jobs ?? []).map(([id, status, backendUrl, observedUpdatedAt, silentMs]) => ({
+      id, status, backendUrl, observedUpdatedAt, silentMs: Number(silentMs),
     })),
   };
 }
 
-export async function finishPass(db: Queryable, pass: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const { rows } = await db.query("select jobs_private.finish_reconcile_pass($1::jsonb) as summary", [JSON.stringify(pass)]);
+/** The changes of a pass, one array per column (compact: a pass may carry 100k of them). */
+export interface ChangeColumns {
+  jobIds: string[];
+  observedStatus: string[];
+  observedUpdatedAt: string[];
+  actions: string[];
+  newStatus: string[];
+  reasons: string[];
+  completedAt: (string | null)[];
+  evidence: (string | null)[];
+}
+
+export function emptyChangeColumns(): ChangeColumns {
+  return { jobIds: [], observedStatus: [], observedUpdatedAt: [], actions: [], newStatus: [], reasons: [], completedAt: [], evidence: [] };
+}
+
+export async function finishPass(db: Queryable, pass: Record<string, unknown>, c: ChangeColumns): Promise<Record<string, unknown>> {
+  const { rows } = await db.query(
+    `select jobs_private.finish_reconcile_pass($1::jsonb, $2::uuid[], $3::text[], $4::timestamptz[], $5::text[],
+       $6::text[], $7::text[], $8::timestamptz[], $9::jsonb[]) as summary`,
+    [JSON.stringify(pass), c.jobIds, c.observedStatus, c.observedUpdatedAt, c.actions, c.newStatus, c.reasons, c.completedAt, c.evidence],
+  );
   return rows[0]?.summary as Record<string, unknown>;
 }
 

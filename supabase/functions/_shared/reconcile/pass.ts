@@ -5,7 +5,7 @@ import type { ReconcileConfig } from "./config.ts";
 import { askBackend, type BackendReport } from "./backend-client.ts";
 import { type Action, type ActionType, decide, type ObservedJob } from "./decide.ts";
 import { applyMassOutageGuard } from "./guard.ts";
-import { beginPass, failPass, finishPass, type Queryable } from "./database.ts";
+import { beginPass, type ChangeColumns, emptyChangeColumns, failPass, finishPass, type Queryable } from "./database.ts";
 import { describe } from "./http-json.ts";
 import type { Observation } from "./observation.ts";
 
@@ -62,11 +62,12 @@ export async function runReconcilePass(deps: PassDeps): Promise<PassSummary> {
     if (dryRun) {
       return { ...report, outcome: "dry_run", plan: guarded.decisions.map(describeDecision), duration_ms: Date.now() - started };
     }
-    const changes = guarded.decisions.flatMap(toChange);
+    const changes = emptyChangeColumns();
+    for (const d of guarded.decisions) addChange(changes, d);
     const summary = await finishPass(db, {
       pass_id: passId, trigger, held: guarded.held, backend_reachable: backendReachable,
-      backends, observed: begun.jobs.length, planned, changes,
-    });
+      backends, observed: begun.jobs.length, planned,
+    }, changes);
     return { ...report, ...summary, pass_id: passId, outcome: String(summary.outcome), duration_ms: Date.now() - started };
   } catch (error) {
     const message = describe(error);
@@ -80,7 +81,9 @@ async function observeAndDecide(jobs: ObservedJob[], deps: PassDeps) {
   const byBackend = new Map<string, ObservedJob[]>();
   for (const job of jobs) {
     const url = (job.backendUrl ?? config.backendUrl).replace(/\/+$/, "");
-    byBackend.set(url, [...(byBackend.get(url) ?? []), job]);
+    const owned = byBackend.get(url);
+    if (owned) owned.push(job);
+    else byBackend.set(url, [job]);
   }
   const signal = AbortSignal.timeout(Math.floor(config.deadlineMs * BACKEND_SHARE_OF_DEADLINE));
   const reports = await Promise.all(
@@ -122,37 +125,40 @@ function evidenceOf(d: PlannedDecision, thresholdMs: number | null) {
   };
 }
 
-/** One row of the apply's input (jobs_private.finish_reconcile_pass). */
-interface Change {
-  job_id: string;
-  observed_status: string;
-  observed_updated_at: string;
-  action: ActionType;
-  new_status: string;
-  reason: string;
-  completed_at: string | null;
-  evidence: ReturnType<typeof evidenceOf>;
-}
-
-// The apply adds the pass id to every piece of evidence.
-function toChange(d: PlannedDecision): Change[] {
-  const base = { job_id: d.job.id, observed_status: d.job.status, observed_updated_at: d.job.observedUpdatedAt, action: d.action.type };
+// The apply adds the pass id to every piece of evidence; a plain confirmation carries none,
+// since the apply stores evidence only with a status change.
+function addChange(c: ChangeColumns, d: PlannedDecision): void {
   const a = d.action;
+  let change: { newStatus: string; reason: string; completedAt: string | null; evidence: ReturnType<typeof evidenceOf> | null };
   switch (a.type) {
     case "leave":
-      return [];
+      return;
     case "confirm_alive":
-      return [{ ...base, new_status: a.newStatus, reason: `backend reports ${a.newStatus}`, completed_at: null, evidence: evidenceOf(d, null) }];
+      change = {
+        newStatus: a.newStatus, reason: `backend reports ${a.newStatus}`, completedAt: null,
+        evidence: a.newStatus !== d.job.status ? evidenceOf(d, null) : null,
+      };
+      break;
     case "record_backend_terminal":
-      return [{ ...base, new_status: a.newStatus, reason: a.reason, completed_at: a.completedAt, evidence: evidenceOf(d, null) }];
+      change = { newStatus: a.newStatus, reason: a.reason, completedAt: a.completedAt, evidence: evidenceOf(d, null) };
+      break;
     case "fail_lost":
     case "fail_heartbeat_lost":
-      return [{ ...base, new_status: a.newStatus, reason: a.reason, completed_at: null, evidence: evidenceOf(d, a.thresholdMs) }];
+      change = { newStatus: a.newStatus, reason: a.reason, completedAt: null, evidence: evidenceOf(d, a.thresholdMs) };
+      break;
     default: {
       const unhandled: never = a;
       throw new Error(`unhandled action ${JSON.stringify(unhandled)}`);
     }
   }
+  c.jobIds.push(d.job.id);
+  c.observedStatus.push(d.job.status);
+  c.observedUpdatedAt.push(d.job.observedUpdatedAt);
+  c.actions.push(a.type);
+  c.newStatus.push(change.newStatus);
+  c.reasons.push(change.reason);
+  c.completedAt.push(change.completedAt);
+  c.evidence.push(change.evidence === null ? null : JSON.stringify(change.evidence));
 }
 
 function describeDecision(d: PlannedDecision) {

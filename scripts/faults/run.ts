@@ -1,0 +1,29 @@
+// `npm run faults -- [--runs 10000] [--seed N]`: the randomized fault suite, long. The same
+// suite runs with a few interleavings inside `npm test`.
+import { parseArgs } from "node:util";
+import { localStackUrl, recreateDatabase } from "../lib/local-stack.ts";
+import { runFaultSuite } from "./fault-suite.ts";
+
+const { values } = parseArgs({ options: { runs: { type: "string", default: "10000" }, seed: { type: "string", default: "20261129" } } });
+const runs = Number(values.runs);
+const seed = Number(values.seed);
+if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(seed)) {
+  console.error("usage: npm run faults -- [--runs N] [--seed N]");
+  process.exit(2);
+}
+const url = process.env.DATABASE_URL ?? (await recreateDatabase(localStackUrl(), "truthful_jobs_faults"));
+const started = Date.now();
+try {
+  const result = await runFaultSuite({
+    databaseUrl: url, runs, seed,
+    onProgress: (done) => done % 250 === 0 && console.error(`faults: ${done}/${runs} interleavings, ${((Date.now() - started) / 1000).toFixed(0)} s`),
+  });
+  console.log(`faults: ${result.runs} interleavings (${result.steps} steps, seed ${seed}) held every invariant after every step`);
+  console.log(`faults: reconciler passes ${JSON.stringify(result.passes)}; ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  console.log(`${result.runs} passed, 0 failed`);
+  process.exit(0);
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error);
+  console.log("0 passed, 1 failed");
+  process.exit(1);
+}
