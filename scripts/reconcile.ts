@@ -48,6 +48,8 @@ async function main(): Promise<void> {
   if (!loaded.ok) fail(loaded.error);
 
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  // --every outlives database restarts: an idle connection's death is reported, not fatal.
+  pool.on("error", (error) => console.error(`reconcile: idle database connection lost: ${error.message}`));
   const print = (summary: PassSummary) =>
     console.log(args.json ? JSON.stringify(summary) : formatSummary(summary));
   const once = async (): Promise<boolean> => {

@@ -1,7 +1,19 @@
 // The Edge Function's own cost for one pass, against Supabase's limits (2 s CPU, 256 MB):
 // CPU time of the deno process during the request, and its peak resident memory.
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { serveReconcileFunction } from "../lib/serve-function.ts";
+
+const root = join(import.meta.dirname, "..", "..");
+
+/** The same pass in Deno, in-process, with its V8 heap sampled (scripts/bench/pass-heap.ts). */
+export function passHeap(databaseUrl: string, backendUrl: string): { observed: number; peakHeapMb: number; peakRssMb: number } {
+  const out = execFileSync(join(root, "node_modules/.bin/deno"),
+    ["run", "-A", "--quiet", "--config", join(root, "supabase/functions/reconcile-jobs/deno.json"), join(root, "scripts/bench/pass-heap.ts")],
+    { env: { ...process.env, B: databaseUrl, SIM: backendUrl }, encoding: "utf8" });
+  return JSON.parse(out.trim().split("\n").at(-1)!);
+}
 
 const TICKS_PER_SECOND = 100; // Linux USER_HZ
 

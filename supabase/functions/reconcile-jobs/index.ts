@@ -13,6 +13,8 @@ import { runReconcilePass } from "../_shared/reconcile/pass.ts";
 // Read once at start-up: a bad setting fails every request loudly, by name, never by value.
 const loaded = loadFunctionConfig(Deno.env.toObject());
 const pool = loaded.ok ? new pg.Pool({ connectionString: loaded.config.databaseUrl, max: 2 }) : null;
+// An idle connection cut by a database restart must not take the worker down; the next query reconnects.
+pool?.on("error", (error: Error) => console.error(`reconcile-jobs: idle database connection lost: ${error.message}`));
 if (!loaded.ok) console.error(`reconcile-jobs: ${loaded.error}`);
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>

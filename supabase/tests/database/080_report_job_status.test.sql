@@ -1,6 +1,6 @@
 begin;
 set local search_path = extensions, public;
-select plan(24);
+select plan(25);
 
 select tests.create_user('writer@example.com') as owner \gset
 select tests.make_job(:'owner', 'queued') as job \gset
@@ -29,6 +29,9 @@ select is(pg_temp.status(:'job'), 'completed', 'the job stays completed');
 
 -- Fencing: after a resume, the old attempt is refused.
 select is(public.start_job_attempt(:'job'), 2, 'resuming starts attempt 2');
+select is(
+  (select actor from public.local_training_job_history where job_id = :'job' order by id desc limit 1),
+  'postgres', 'a resume is recorded with its caller as actor, not the reporter');
 select is(pg_temp.report(:'job', 1, 70, 'running'), 'refused_fenced', 'a report from the superseded attempt is refused');
 select is(pg_temp.report(:'job', 2, 1, 'running'), 'applied', 'the new attempt reports from seq 1');
 

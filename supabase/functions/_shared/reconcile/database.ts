@@ -48,7 +48,7 @@ export interface ChangeColumns {
   observedUpdatedAt: string[];
   actions: string[];
   newStatus: string[];
-  reasons: string[];
+  reasons: (string | null)[];
   completedAt: (string | null)[];
   evidence: (string | null)[];
 }

@@ -129,16 +129,19 @@ function evidenceOf(d: PlannedDecision, thresholdMs: number | null) {
 // since the apply stores evidence only with a status change.
 function addChange(c: ChangeColumns, d: PlannedDecision): void {
   const a = d.action;
-  let change: { newStatus: string; reason: string; completedAt: string | null; evidence: ReturnType<typeof evidenceOf> | null };
+  let change: { newStatus: string; reason: string | null; completedAt: string | null; evidence: ReturnType<typeof evidenceOf> | null };
   switch (a.type) {
     case "leave":
       return;
-    case "confirm_alive":
+    case "confirm_alive": {
+      // A plain confirmation changes no status, so the apply stores no reason or evidence for it.
+      const adopted = a.newStatus !== d.job.status;
       change = {
-        newStatus: a.newStatus, reason: `backend reports ${a.newStatus}`, completedAt: null,
-        evidence: a.newStatus !== d.job.status ? evidenceOf(d, null) : null,
+        newStatus: a.newStatus, reason: adopted ? `backend reports ${a.newStatus}` : null, completedAt: null,
+        evidence: adopted ? evidenceOf(d, null) : null,
       };
       break;
+    }
     case "record_backend_terminal":
       change = { newStatus: a.newStatus, reason: a.reason, completedAt: a.completedAt, evidence: evidenceOf(d, null) };
       break;
