@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { loadPassConfig } from "../../supabase/functions/_shared/reconcile/config.ts";
 import { runReconcilePass } from "../../supabase/functions/_shared/reconcile/pass.ts";
 import { StatusReporter } from "../reporter/reporter.ts";
+import { isRetryable } from "../reporter/retryable-errors.ts";
 import { pgTransport, type ReportTransport } from "../reporter/transport.ts";
 import { TrainingBackendSimulator } from "../simulator/training-backend.ts";
 import { checkInvariants, type Observed, type TrackedJob } from "./invariants.ts";
@@ -62,6 +63,18 @@ async function openReporter(real: Real, id: string, attempt: number): Promise<St
 }
 
 const pick = (m: Model, i: number) => m.jobs[i % m.jobs.length]!;
+
+/** A caller's own retry of a transient error (a connection the database restart just cut). */
+async function retrying<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (i >= attempts || !isRetryable(error)) throw error;
+      await new Promise((r) => setTimeout(r, 10 * i));
+    }
+  }
+}
 const deliver = (w: Worker) => (w.partitioned ? Promise.resolve(true) : w.reporter.flush(10_000));
 
 abstract class Step implements Cmd {
@@ -79,8 +92,9 @@ abstract class Step implements Cmd {
 class StartJob extends Step {
   check = (m: Readonly<Model>) => m.backendUp && m.jobs.length < MAX_JOBS;
   async act(m: Model, r: Real) {
-    const job = await r.sim.execute({ userId: null, modelName: "fault-suite" });
-    await r.sim.run(job.id);
+    const id = crypto.randomUUID();
+    const job = r.sim.jobs.get(id) ?? await retrying(() => r.sim.execute({ id, userId: null, modelName: "fault-suite" }));
+    await retrying(() => r.sim.run(job.id));
     m.jobs.push({ id: job.id, attempt: 1, workerAlive: true, partitioned: false, orphaned: false, reporter: await openReporter(r, job.id, 1) });
   }
   toString = () => "StartJob";
@@ -166,7 +180,7 @@ class Resume extends Step {
   async act(m: Model, r: Real) {
     const w = pick(m, this.i);
     if (w.workerAlive) return;
-    const { rows } = await r.writers.query("select public.start_job_attempt($1) as attempt", [w.id]);
+    const { rows } = await retrying(() => r.writers.query("select public.start_job_attempt($1) as attempt", [w.id]));
     await w.reporter.close(100);
     Object.assign(w, { attempt: rows[0].attempt, workerAlive: true, partitioned: false, orphaned: false });
     r.partitioned.delete(w.id);
@@ -287,7 +301,9 @@ export interface SuiteResult {
   seed: number;
 }
 
-export async function runFaultSuite(opts: { databaseUrl: string; runs: number; seed: number; maxCommands?: number; onProgress?: (done: number) => void }): Promise<SuiteResult> {
+export async function runFaultSuite(opts: {
+  databaseUrl: string; runs: number; seed: number; maxCommands?: number; path?: string; onProgress?: (done: number) => void;
+}): Promise<SuiteResult> {
   const withName = (name: string) => ({ connectionString: opts.databaseUrl, application_name: name });
   const sim = await new TrainingBackendSimulator({ databaseUrl: opts.databaseUrl, heartbeatMs: 3_600_000, listEndpoint: true }).start();
   const writers = new pg.Pool({ ...withName("fault-writers"), max: 8 });
@@ -321,7 +337,8 @@ export async function runFaultSuite(opts: { databaseUrl: string; runs: number; s
           opts.onProgress?.(runs);
         }
       }),
-      { numRuns: opts.runs, seed: opts.seed, endOnFailure: true },
+      // Shrinking is on: a failure is reported as the shortest interleaving that still fails.
+      { numRuns: opts.runs, seed: opts.seed, ...(opts.path ? { path: opts.path } : {}) },
     );
   } finally {
     await sim.stop();

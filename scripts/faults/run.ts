@@ -4,7 +4,9 @@ import { parseArgs } from "node:util";
 import { localStackUrl, recreateDatabase } from "../lib/local-stack.ts";
 import { runFaultSuite } from "./fault-suite.ts";
 
-const { values } = parseArgs({ options: { runs: { type: "string", default: "10000" }, seed: { type: "string", default: "20261129" } } });
+const { values } = parseArgs({
+  options: { runs: { type: "string", default: "10000" }, seed: { type: "string", default: "20261129" }, path: { type: "string" } },
+});
 const runs = Number(values.runs);
 const seed = Number(values.seed);
 if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(seed)) {
@@ -15,7 +17,7 @@ const url = process.env.DATABASE_URL ?? (await recreateDatabase(localStackUrl(),
 const started = Date.now();
 try {
   const result = await runFaultSuite({
-    databaseUrl: url, runs, seed,
+    databaseUrl: url, runs, seed, path: values.path,
     onProgress: (done) => done % 250 === 0 && console.error(`faults: ${done}/${runs} interleavings, ${((Date.now() - started) / 1000).toFixed(0)} s`),
   });
   console.log(`faults: ${result.runs} interleavings (${result.steps} steps, seed ${seed}) held every invariant after every step`);
@@ -24,6 +26,8 @@ try {
   process.exit(0);
 } catch (error) {
   console.error(error instanceof Error ? error.message : error);
+  // fast-check keeps the failing step's own error as the cause.
+  if (error instanceof Error && error.cause) console.error("cause:", error.cause instanceof Error ? error.cause.stack : error.cause);
   console.log("0 passed, 1 failed");
   process.exit(1);
 }

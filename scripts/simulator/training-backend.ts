@@ -170,9 +170,20 @@ export class TrainingBackendSimulator {
     }
   }
 
-  /** persist_job(): the whole record, every time. Dropped while the API is down. */
+  /** persist_job(): the whole record, every time, tried 3 times as the seed's is. Dropped while the API is down. */
   private async persist(job: SimJob, insert: boolean): Promise<void> {
     if (this.persistenceDown || this.persistenceDownFor.has(job.id)) return;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.persistOnce(job, insert);
+      } catch (error) {
+        if (attempt >= 3) throw error;
+        await new Promise((r) => setTimeout(r, 20 * attempt));
+      }
+    }
+  }
+
+  private async persistOnce(job: SimJob, insert: boolean): Promise<void> {
     const config = { ...job.config, progress: job.progress, ...(job.error ? { error: job.error } : {}) };
     if (insert) {
       await this.db.query(
