@@ -2,7 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import pg from "pg";
-import { loadStandIns, pushMigrations } from "../../supabase/tests/support/stand-ins.ts";
+import { loadStandIns, pushMigrations } from "./stand-ins.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 
