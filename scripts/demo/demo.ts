@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { setVaultSecrets } from "../deploy/set-vault-secrets.ts";
+import { backdateJob } from "../lib/backdate.ts";
 import { localStackUrl, recreateDatabase } from "../lib/local-stack.ts";
 import { serveReconcileFunction, type ServedFunction } from "../lib/serve-function.ts";
 import { StatusReporter } from "../reporter/reporter.ts";
@@ -84,11 +85,7 @@ async function main(): Promise<number> {
       const { rows } = await pool.query(
         `insert into public.local_training_jobs (user_id, model_name, status) values ($1, $2, $3) returning id`, [user.id, model(key), status]);
       ids.set(key, rows[0].id);
-      const c = await pool.connect();
-      await c.query("begin; set local session_replication_role = replica");
-      await c.query("update public.local_training_jobs set updated_at = now() - make_interval(days => $2), created_at = now() - make_interval(days => $2) where id = $1", [rows[0].id, days]);
-      await c.query("commit");
-      c.release();
+      await backdateJob(pool, rows[0].id, days * 86_400, { createdToo: true });
     }
     for (const key of ["killed", "apidown", "lost1", "lost2", "live"]) {
       const job = await simA.execute({ userId: user.id, modelName: model(key) });

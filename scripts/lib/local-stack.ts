@@ -17,6 +17,13 @@ export function localStackUrl(): string {
   return line.slice("DATABASE_URL=".length);
 }
 
+/** The same server and credentials, another database. */
+export function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
 /** A database of its own on the local cluster, migrated from scratch; replaced if present. */
 export async function recreateDatabase(adminUrl: string, name: string): Promise<string> {
   const admin = new pg.Client({ connectionString: adminUrl });
@@ -27,9 +34,8 @@ export async function recreateDatabase(adminUrl: string, name: string): Promise<
   } finally {
     await admin.end();
   }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  loadStandIns(url.toString());
-  pushMigrations(url.toString());
-  return url.toString();
+  const url = withDatabase(adminUrl, name);
+  loadStandIns(url);
+  pushMigrations(url);
+  return url;
 }

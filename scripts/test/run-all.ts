@@ -3,6 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { localStackUrl } from "../lib/local-stack.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 const results: { suite: string; passed: number; failed: number }[] = [];
@@ -17,13 +18,12 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) 
 
 function ensureStack(): string {
   if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
-  const up = run("bash", [join(root, "scripts/stack/db-up.sh")]);
-  const line = up.out.trim().split("\n").findLast((l) => l.startsWith("DATABASE_URL="));
-  if (up.code !== 0 || !line) {
+  try {
+    return localStackUrl();
+  } catch {
     console.error("could not start the local stack (npm run db:up); see the output above");
     process.exit(1);
   }
-  return line.slice("DATABASE_URL=".length);
 }
 
 const databaseUrl = ensureStack();

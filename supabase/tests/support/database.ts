@@ -2,6 +2,9 @@
 // migrated (see scripts/test/global-setup.ts), so files never see each other's rows.
 import pg from "pg";
 import { randomBytes } from "node:crypto";
+import { withDatabase } from "../../../scripts/lib/local-stack.ts";
+
+export { withDatabase };
 
 export const TEMPLATE_DATABASE = "truthful_jobs_template";
 
@@ -11,12 +14,6 @@ export function adminUrl(): string {
     throw new Error("DATABASE_URL is not set. Start the local stack first: npm run db:up");
   }
   return url;
-}
-
-export function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
 }
 
 export interface TestDatabase {

@@ -1,23 +1,14 @@
 // Small factories and readers for job rows. Time is never waited for: rows are backdated.
 import type pg from "pg";
+import { backdateJob } from "../../../scripts/lib/backdate.ts";
 
 export async function makeUser(db: pg.Pool, email = `u${Math.random().toString(36).slice(2)}@example.com`): Promise<string> {
   const { rows } = await db.query("insert into auth.users (email) values ($1) returning id", [email]);
   return rows[0].id;
 }
 
-/** Moves a row's last sign of life into the past, bypassing the stamping trigger (superuser only). */
-export async function backdate(db: pg.Pool, jobId: string, seconds: number): Promise<void> {
-  const client = await db.connect();
-  try {
-    await client.query("begin");
-    await client.query("set local session_replication_role = replica");
-    await client.query("update public.local_training_jobs set updated_at = now() - make_interval(secs => $2) where id = $1", [jobId, seconds]);
-    await client.query("commit");
-  } finally {
-    client.release();
-  }
-}
+/** Tests backdate rows instead of sleeping. */
+export const backdate = (db: pg.Pool, jobId: string, seconds: number) => backdateJob(db, jobId, seconds);
 
 export async function makeJob(
   db: pg.Pool,

@@ -36,8 +36,8 @@ export async function askBackend(url: string, jobIds: string[], options: Backend
 
 async function askList(url: string, jobIds: string[], options: BackendAskOptions): Promise<BackendReport | null> {
   const answer = await getJson(`${url}/api/training/jobs`, { ...options, timeoutMs: options.requestTimeoutMs, maxBytes: options.maxListBytes });
-  if (!answer.ok && answer.status !== null && LIST_NOT_OFFERED.has(answer.status)) return null;
-  if (answer.ok && LIST_NOT_OFFERED.has(answer.status)) return null;
+  // Whether or not the body was JSON, these statuses mean the backend has no list to offer.
+  if (answer.status !== null && LIST_NOT_OFFERED.has(answer.status)) return null;
   const fail = (detail: string): BackendReport => ({
     url, mode: "list", reachable: false, error: detail,
     observations: new Map(jobIds.map((id) => [id, { kind: "unreachable", detail }])),
