@@ -43,6 +43,11 @@ CONF
 
 start_cluster() {
   if as_postgres "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; then return 0; fi
+  # Another checkout's stack (or any server) on the port would make pg_ctl fail with no reason given.
+  if (exec 3<>"/dev/tcp/127.0.0.1/$PG_PORT") 2>/dev/null; then
+    log "port $PG_PORT is already taken (another checkout's stack?): stop it, or run with PG_PORT=<free port>"
+    exit 1
+  fi
   log "starting postgres on port $PG_PORT"
   as_postgres "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$STACK_DIR/postgres.log" -w -t 60 start >/dev/null
 }
