@@ -1,10 +1,20 @@
 // A training-backend simulator that speaks the seed's API (lib/training/training_server.py):
 //   POST /api/training/execute          {user_id, model_name, config} -> {job_id, status}
-//   GET  /api/training/status/{id}      -> {job_id, status, progress, error, completed_at} | 404 {"detail"}
-//   GET  /api/training/jobs             -> {jobs: [...]}  (can be switched off: 404, as older backends)
+//   GET  /api/training/status/{id}      -> {job_id, status, progress, ...} | 404 {"detail"}
+//   GET  /api/training/jobs             -> {jobs: [...]}  (contract only, and can be switched off)
+//   POST /api/training/cancel/{id}      -> {job_id, status}  (contract only)
 // Like the seed, it keeps jobs in memory and persists them to local_training_jobs every
 // heartbeat through the service role (persist_job()). Tests and the demo drive its faults:
 // finish/fail/lose a job, kill its process, crash, restart, hang, answer 500 or garbage.
+//
+// Two flavours (README "The backend contract"):
+//   seed      exactly the seed's training_server.py: the jobs dict holds only active jobs (a job
+//             is dropped the moment it finishes), a restart empties it, a dead monitor leaves it
+//             saying "running" with frozen progress, no list or cancel endpoint, and persist_job()
+//             upserts the whole job blindly, trying 3 times, then giving up.
+//   contract  a backend following this project's contract: finished jobs are kept (tombstones),
+//             a dead training process is reported failed, progress comes with step and timestamp,
+//             list and cancel endpoints.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import pg from "pg";
@@ -12,8 +22,12 @@ import type { JobStatus } from "../../supabase/functions/_shared/job-status.ts";
 
 export type AnswerMode = "normal" | "hang" | "error500" | "garbage" | "wrong-types" | "huge";
 
+export type BackendFlavor = "seed" | "contract";
+
 export interface SimulatorOptions {
   databaseUrl: string;
+  /** Default "contract". */
+  flavor?: BackendFlavor;
   port?: number;
   heartbeatMs?: number;
   /** Offer GET /api/training/jobs (the one-request listing). */
@@ -33,6 +47,11 @@ export interface SimJob {
   error: string | null;
   completedAt: string | null;
   config: Record<string, unknown>;
+  step?: number;
+  /** When progress last changed (the contract's updated_at). */
+  progressAt?: string;
+  /** Seed flavour: the monitor died with the training; the dict still says what it last said. */
+  monitorDead?: boolean;
 }
 
 export class TrainingBackendSimulator {
@@ -50,6 +69,8 @@ export class TrainingBackendSimulator {
   faultOnList = true;
   /** Offer GET /api/training/jobs; off, it answers 404 like an older backend. */
   listEndpoint: boolean;
+  readonly flavor: BackendFlavor;
+  cancelRequests = 0;
 
   private server: Server | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
@@ -58,7 +79,8 @@ export class TrainingBackendSimulator {
 
   constructor(private readonly options: SimulatorOptions) {
     this.port = options.port ?? 0;
-    this.listEndpoint = options.listEndpoint ?? false;
+    this.flavor = options.flavor ?? "contract";
+    this.listEndpoint = this.flavor === "contract" && (options.listEndpoint ?? false);
     // persist_job() writes through the API with the service role key; this is that path.
     this.db = new pg.Pool({ connectionString: options.databaseUrl, max: 4, options: "-c role=service_role" });
     // A database restart kills idle connections; the next persist reconnects.
@@ -119,18 +141,50 @@ export class TrainingBackendSimulator {
     await this.transition(id, { status: "running" });
   }
 
+  /** The training finishes: the final persist_job(); the seed then forgets the job at once. */
   async finish(id: string): Promise<void> {
-    await this.transition(id, { status: "completed", progress: 1, completedAt: new Date().toISOString() });
+    await this.end(id, { status: "completed", progress: 1, completedAt: new Date().toISOString() });
   }
 
   async fail(id: string, error: string): Promise<void> {
-    await this.transition(id, { status: "failed", error, completedAt: new Date().toISOString() });
+    await this.end(id, { status: "failed", error, completedAt: new Date().toISOString() });
   }
 
-  /** Scenario 2: the training process dies and its monitor with it: memory says failed, the DB is never told. */
+  private async end(id: string, change: Partial<SimJob>): Promise<void> {
+    try {
+      await this.transition(id, change);
+    } finally {
+      if (this.flavor === "seed") this.jobs.delete(id);
+    }
+  }
+
+  /**
+   * Scenario 2: the training process dies and its monitor with it; the DB is never told. The seed's
+   * dict keeps saying what it said ("running", progress frozen); a contract backend says failed.
+   */
   killProcess(id: string, error = "training process exited with signal SIGKILL"): void {
     const job = this.mustGet(id);
-    Object.assign(job, { status: "failed", error, completedAt: new Date().toISOString() });
+    if (this.flavor === "seed") job.monitorDead = true;
+    else Object.assign(job, { status: "failed", error, completedAt: new Date().toISOString() });
+  }
+
+  /** The training makes progress (the monitor reads progress.json) without persisting it. */
+  advance(id: string): void {
+    const job = this.mustGet(id);
+    if (job.monitorDead || job.status !== "running") return;
+    job.progress = Math.min(0.99, Math.round((job.progress + 0.01) * 100) / 100);
+    job.step = (job.step ?? 0) + 1;
+    job.progressAt = new Date().toISOString();
+  }
+
+  /** A user's cancel, forwarded (contract only): the training stops, the writer reports it. */
+  async cancel(id: string): Promise<SimJob | null> {
+    const job = this.jobs.get(id);
+    if (!job) return null;
+    if (job.status === "queued" || job.status === "pending" || job.status === "running") {
+      await this.end(id, { status: "cancelled", completedAt: new Date().toISOString() }).catch(() => undefined);
+    }
+    return job;
   }
 
   /** The backend forgets a job without a word (a stuck worker, a lost queue entry). */
@@ -164,8 +218,8 @@ export class TrainingBackendSimulator {
 
   private async persistRunning(): Promise<void> {
     for (const job of this.jobs.values()) {
-      if (job.status !== "running") continue;
-      job.progress = Math.min(0.99, job.progress + 0.01);
+      if (job.status !== "running" || job.monitorDead) continue;
+      this.advance(job.id);
       await this.persist(job, false).catch(() => undefined);
     }
   }
@@ -185,7 +239,16 @@ export class TrainingBackendSimulator {
 
   private async persistOnce(job: SimJob, insert: boolean): Promise<void> {
     const config = { ...job.config, progress: job.progress, ...(job.error ? { error: job.error } : {}) };
-    if (insert) {
+    if (this.flavor === "seed") {
+      // The seed's Next.js route upserts whatever persist_job() sends: status included, every time.
+      await this.db.query(
+        `insert into public.local_training_jobs (id, user_id, model_name, status, config, completed_at, backend_url)
+         values ($1, $2, $3, $4, $5, $6, $7)
+         on conflict (id) do update set status = excluded.status, config = excluded.config,
+           completed_at = excluded.completed_at, model_name = excluded.model_name`,
+        [job.id, job.userId, job.modelName, job.status, config, job.completedAt, this.options.advertisedUrl ?? null],
+      );
+    } else if (insert) {
       await this.db.query(
         `insert into public.local_training_jobs (id, user_id, model_name, status, config, backend_url)
          values ($1, $2, $3, $4, $5, $6)`,
@@ -202,7 +265,9 @@ export class TrainingBackendSimulator {
   // --- HTTP ---------------------------------------------------------------------------------
 
   private wire(job: SimJob) {
-    return { job_id: job.id, status: job.status, progress: job.progress, error: job.error, completed_at: job.completedAt };
+    const base = { job_id: job.id, status: job.status, progress: job.progress, error: job.error, completed_at: job.completedAt };
+    if (this.flavor === "seed") return base;
+    return { ...base, current_step: job.step ?? 0, updated_at: job.progressAt ?? null };
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -216,6 +281,12 @@ export class TrainingBackendSimulator {
         const body = JSON.parse(await readBody(req) || "{}");
         const job = await this.execute({ userId: body.user_id ?? null, modelName: body.model_name ?? "model", config: body.config });
         return send(200, { job_id: job.id, status: job.status });
+      }
+      const cancel = /^\/api\/training\/cancel\/([^/]+)$/.exec(url.pathname);
+      if (req.method === "POST" && cancel && this.flavor === "contract") {
+        this.cancelRequests++;
+        const job = await this.cancel(decodeURIComponent(cancel[1]!));
+        return job ? send(200, this.wire(job)) : send(404, { detail: "Job not found" });
       }
       const status = /^\/api\/training\/status\/([^/]+)$/.exec(url.pathname);
       const isList = url.pathname === "/api/training/jobs";

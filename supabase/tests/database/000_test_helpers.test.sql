@@ -54,7 +54,10 @@ create or replace function tests.backdate(job_id uuid, silent_for interval) retu
 language plpgsql set search_path = '' as $$
 begin
   perform set_config('session_replication_role', 'replica', true);
-  update public.local_training_jobs set updated_at = now() - silent_for where id = job_id;
+  -- Both witnesses fall silent: the writer's heartbeat moves back, any backend confirmation is gone.
+  update public.local_training_jobs
+  set updated_at = now() - silent_for, heartbeat_at = now() - silent_for, confirmed_at = null, confirmed_until = null
+  where id = job_id;
   perform set_config('session_replication_role', 'origin', true);
 end $$;
 

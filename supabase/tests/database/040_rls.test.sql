@@ -1,6 +1,6 @@
 begin;
 set local search_path = extensions, public;
-select plan(17);
+select plan(20);
 
 select tests.create_user('a@example.com') as user_a \gset
 select tests.create_user('b@example.com') as user_b \gset
@@ -38,8 +38,15 @@ select throws_ok($$update public.job_staleness_policy set stale_after = interval
 select throws_ok($$insert into public.local_training_job_history (job_id, to_status, actor) values (gen_random_uuid(), 'failed', 'me')$$,
   '42501', null, 'users cannot forge history');
 select results_eq(
-  format($$update public.local_training_jobs set status = 'cancelled' where id = '%s' returning status$$, :'job_b'),
-  $$values ('cancelled'::text)$$, 'user B can cancel their own active job');
+  format($$update public.local_training_jobs set status = 'cancelled' where id = '%s' returning status, cancel_requested_at is not null$$, :'job_b'),
+  $$values ('queued'::text, true)$$, 'user B can request a cancel of their own active job; the status waits for the training to stop');
+select is((select effective_status from public.local_training_jobs_effective where id = :'job_b'), 'cancelling',
+  'user B sees their job as cancelling');
+select lives_ok(
+  format($$update public.local_training_jobs set cancel_requested_at = null where id = '%s'$$, :'job_b'),
+  'a later update by the user is allowed...');
+select isnt((select cancel_requested_at from public.local_training_jobs where id = :'job_b'), null,
+  '...but cannot withdraw or backdate the request');
 select tests.clear_authentication();
 
 -- User A reads the truth about their ghost through the view.

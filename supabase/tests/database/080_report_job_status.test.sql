@@ -59,7 +59,7 @@ select is(pg_temp.report(:'cancelled', 1, 1, 'running'), 'ignored_terminal', 'a 
 -- Bad input: a clear error, nothing changed.
 select throws_ok($$select public.report_job_status(gen_random_uuid(), 1, 1)$$, 'P0002', null, 'an unknown job is an error');
 select throws_ok(format($$select public.report_job_status('%s', 2, 9, 'stale')$$, :'job'), '22023',
-  'report_job_status: status must be queued, pending, running, completed or failed, not stale', 'an unknown status is an error');
+  'report_job_status: status must be queued, pending, running, completed, failed or cancelled, not stale', 'an unknown status is an error');
 select throws_ok(format($$select public.report_job_status('%s', 2, 0)$$, :'job'), '22023', null, 'seq must be positive');
 
 -- Only the service role (the backend's path) may call it.

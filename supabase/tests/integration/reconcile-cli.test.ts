@@ -58,7 +58,8 @@ it("gives the same plan, the same counts and the same rows as the function", asy
   for (const key of ["observed", "planned", "applied", "conflicts", "held", "backend_reachable"]) {
     expect(viaCli[key], key).toEqual(viaFunction.body[key]);
   }
-  expect(viaFunction.body.applied).toEqual({ confirm_alive: 2, record_backend_terminal: 1, fail_lost: 1 });
+  // Job 5 is queued in the row, silent 25 min, and the backend claims it runs with no progress: stalled.
+  expect(viaFunction.body.applied).toEqual({ note_progress: 1, fail_stalled: 1, record_backend_terminal: 1, fail_lost: 1 });
   expect(await outcome(twin)).toEqual(await outcome(f.db));
   expect((await outcome(twin))[1].backend_time.toISOString()).toBe("2026-11-29T09:00:00.000Z");
 });

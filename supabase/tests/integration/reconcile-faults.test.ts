@@ -119,7 +119,7 @@ describe("asking backends", () => {
     const status = f.sim.statusRequests;
     const list = f.sim.listRequests;
     const { body } = await f.fn.call();
-    expect(body).toMatchObject({ applied: { confirm_alive: 5 }, backends: [{ mode: "list", reachable: true }] });
+    expect(body).toMatchObject({ applied: { note_progress: 5 }, backends: [{ mode: "list", reachable: true }] }); // first sighting: markers noted
     expect(f.sim.listRequests - list).toBe(1);
     expect(f.sim.statusRequests - status).toBe(0);
   });
@@ -132,7 +132,7 @@ describe("asking backends", () => {
       other.adopt({ id: mine, status: "running" }); // the default backend has never heard of it
       f.sim.adopt({ id: defaults, status: "running" });
       const { body } = await f.fn.call();
-      expect(body.applied).toEqual({ confirm_alive: 2 });
+      expect(body.applied).toEqual({ note_progress: 2 }); // first sighting: markers noted
       expect(body.backends.map((b: { url: string }) => b.url).sort()).toEqual([f.sim.url, other.url].sort());
     } finally {
       await other.stop();

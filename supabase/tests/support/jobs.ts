@@ -25,7 +25,7 @@ export async function makeJob(
 
 export async function jobRow(db: pg.Pool, id: string) {
   const { rows } = await db.query(
-    `select status, effective_status, status_reason, status_evidence, completed_at,
+    `select status, effective_status, status_reason, status_evidence, completed_at, cancel_answer,
             extract(epoch from silent_for)::float as silent_s
      from public.local_training_jobs_effective where id = $1`,
     [id],

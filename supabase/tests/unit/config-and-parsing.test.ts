@@ -44,7 +44,10 @@ describe("bearer secret", () => {
 
 describe("parsing a backend's job entry", () => {
   it.each([
-    [{ status: "running" }, { kind: "alive", status: "running" }],
+    [{ status: "running" }, { kind: "alive", status: "running", marker: null, progress: null }],
+    [{ status: "running", progress: 0.5, current_step: 50, updated_at: "2026-11-29T10:00:00Z" },
+      { kind: "alive", status: "running", marker: '{"p":0.5,"s":50,"t":"2026-11-29T10:00:00Z"}', progress: 0.5 }],
+    [{ status: "queued", progress: "half", step: 3 }, { kind: "alive", status: "queued", marker: '{"s":3}', progress: null }],
     [{ status: "completed", completed_at: "2026-11-29T10:00:00Z" }, { kind: "terminal", status: "completed", error: null, finishedAt: "2026-11-29T10:00:00Z" }],
     [{ status: "failed", error: "OOM", completed_at: "not a date" }, { kind: "terminal", status: "failed", error: "OOM", finishedAt: null }],
   ])("reads %j", (entry, expected) => expect(parseJobEntry(entry)).toEqual(expected));

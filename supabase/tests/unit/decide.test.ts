@@ -1,22 +1,65 @@
 import { describe, expect, it } from "vitest";
-import { decide, type ObservedJob, REASON_HEARTBEAT_LOST, REASON_LOST } from "../../functions/_shared/reconcile/decide.ts";
+import { decide, type ObservedJob, REASON_HEARTBEAT_LOST } from "../../functions/_shared/reconcile/decide.ts";
+import type { Observation } from "../../functions/_shared/reconcile/observation.ts";
 
 const policy = { graceMs: 120_000, hardTimeoutMs: 600_000 };
 const makeJob = (over: Partial<ObservedJob> = {}): ObservedJob => ({
-  id: "job-1", status: "running", backendUrl: null, observedUpdatedAt: "2026-11-29 12:00:00+00", silentMs: 0, ...over,
+  id: "job-1", status: "running", backendUrl: null, observedUpdatedAt: "2026-11-29 12:00:00+00", silentMs: 0,
+  writerSilentMs: 0, progressSilentMs: null, marker: null, confirmationRunning: false, cancelPending: false,
+  progress: null, presumedDead: false, ...over,
+});
+const running = (marker: string | null, status: "running" | "queued" = "running"): Observation =>
+  ({ kind: "alive", status, marker, progress: null });
+
+describe("decide: a backend's 'running' is a claim, movement is a sign of life", () => {
+  it("confirms a job whose progress moved since the previous pass, whatever its silence", () => {
+    expect(decide(makeJob({ silentMs: 86_400_000, marker: '{"p":0.4}' }), running('{"p":0.5}'), policy))
+      .toEqual({ type: "confirm_alive", newStatus: "running", marker: '{"p":0.5}' });
+  });
+
+  it("does not confirm a first sighting: it only notes the marker to compare with next time", () => {
+    expect(decide(makeJob({ marker: null }), running('{"p":0.5}'), policy))
+      .toEqual({ type: "note_progress", newStatus: "running", marker: '{"p":0.5}' });
+  });
+
+  it("leaves a claim with no movement while the job is within the hard timeout (must not be touched)", () => {
+    expect(decide(makeJob({ silentMs: 600_000, marker: '{"p":0.5}' }), running('{"p":0.5}'), policy))
+      .toEqual({ type: "leave", why: "no progress shown, within hard timeout" });
+  });
+
+  it("withdraws a running confirmation when the next pass sees no movement", () => {
+    expect(decide(makeJob({ marker: '{"p":0.5}', confirmationRunning: true }), running('{"p":0.5}'), policy))
+      .toMatchObject({ type: "note_progress" });
+  });
+
+  it("fails a job as stalled when the backend claims it runs without movement and both witnesses are silent past the hard timeout", () => {
+    const action = decide(
+      makeJob({ silentMs: 600_001, writerSilentMs: 720_000, progressSilentMs: 660_000, marker: '{"p":0.5}' }),
+      running('{"p":0.5}'), policy,
+    );
+    expect(action).toEqual({
+      type: "fail_stalled", newStatus: "failed", thresholdMs: 600_000,
+      reason: "stalled: backend says running, no progress for 11 min, writer silent 12 min",
+    });
+  });
+
+  it("fails a bare claim (no progress fields at all) once silent past the hard timeout", () => {
+    expect(decide(makeJob({ silentMs: 600_001, writerSilentMs: 600_001 }), running(null), policy))
+      .toMatchObject({ type: "fail_stalled", reason: "stalled: backend says running, no progress ever seen, writer silent 10 min" });
+  });
+
+  it("adopts the backend's active status without counting the claim as life (queued row, running job)", () => {
+    expect(decide(makeJob({ status: "queued" }), running(null), policy))
+      .toEqual({ type: "note_progress", newStatus: "running", marker: null });
+  });
+
+  it("counts a job waiting in the backend's queue as alive: nothing moves while a job waits", () => {
+    expect(decide(makeJob({ status: "queued", silentMs: 3_600_000 }), running(null, "queued"), policy))
+      .toEqual({ type: "confirm_alive", newStatus: "queued", marker: null });
+  });
 });
 
-describe("decide", () => {
-  it("confirms a job the backend says is alive, whatever its silence", () => {
-    expect(decide(makeJob({ silentMs: 86_400_000 }), { kind: "alive", status: "running" }, policy))
-      .toEqual({ type: "confirm_alive", newStatus: "running" });
-  });
-
-  it("adopts the backend's active status when it moved on (queued row, running job)", () => {
-    expect(decide(makeJob({ status: "queued" }), { kind: "alive", status: "running" }, policy))
-      .toEqual({ type: "confirm_alive", newStatus: "running" });
-  });
-
+describe("decide: answers the backend gives for sure", () => {
   it("writes a terminal status the backend reports, with its error text and time", () => {
     expect(decide(makeJob(), { kind: "terminal", status: "failed", error: "CUDA out of memory", finishedAt: "2026-11-29T11:00:00Z" }, policy))
       .toEqual({ type: "record_backend_terminal", newStatus: "failed", reason: "CUDA out of memory", completedAt: "2026-11-29T11:00:00Z" });
@@ -32,9 +75,12 @@ describe("decide", () => {
       .toEqual({ type: "leave", why: "within grace period" });
   });
 
-  it("fails a job unknown to the backend once it is past the grace period", () => {
-    expect(decide(makeJob({ silentMs: 120_001 }), { kind: "unknown", via: "absent-from-list" }, policy))
-      .toEqual({ type: "fail_lost", newStatus: "failed", reason: REASON_LOST, thresholdMs: 120_000 });
+  it("fails a job unknown to the backend past the grace period, saying it forgot it and the progress last seen", () => {
+    expect(decide(makeJob({ silentMs: 180_000, marker: '{"p":0.98,"s":980}' }), { kind: "unknown", via: "absent-from-list" }, policy))
+      .toEqual({
+        type: "fail_lost", newStatus: "failed", thresholdMs: 120_000,
+        reason: "lost: backend has no record (it forgot the job; last progress seen 98%, silent 3 min)",
+      });
   });
 
   it("concludes nothing from an unreachable backend within the hard timeout (must not be touched)", () => {
@@ -45,5 +91,23 @@ describe("decide", () => {
   it("fails a job silent past the hard timeout even when the backend cannot be asked", () => {
     expect(decide(makeJob({ silentMs: 600_001 }), { kind: "unreachable", detail: "HTTP 502" }, policy))
       .toEqual({ type: "fail_heartbeat_lost", newStatus: "failed", reason: REASON_HEARTBEAT_LOST, thresholdMs: 600_000 });
+  });
+});
+
+describe("decide: a presumed death the backend contradicts", () => {
+  const presumed = makeJob({ status: "failed", presumedDead: true, marker: '{"p":0.5}', silentMs: 700_000 });
+
+  it("revives a job whose progress moves again", () => {
+    expect(decide(presumed, running('{"p":0.6}'), policy)).toMatchObject({ type: "revive", newStatus: "running" });
+  });
+
+  it("records a completion the backend reports, as a revival", () => {
+    expect(decide(presumed, { kind: "terminal", status: "completed", error: null, finishedAt: null }, policy))
+      .toMatchObject({ type: "record_backend_terminal", newStatus: "completed", reason: "revived: backend reports completed after a presumed death" });
+  });
+
+  it("leaves it when the backend only claims it runs, or does not know it", () => {
+    expect(decide(presumed, running('{"p":0.5}'), policy)).toMatchObject({ type: "leave" });
+    expect(decide(presumed, { kind: "unknown", via: "status-404" }, policy)).toMatchObject({ type: "leave" });
   });
 });

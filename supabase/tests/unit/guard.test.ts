@@ -1,32 +1,55 @@
 import { describe, expect, it } from "vitest";
 import type { Action } from "../../functions/_shared/reconcile/decide.ts";
-import { applyMassOutageGuard } from "../../functions/_shared/reconcile/guard.ts";
+import { applyMassOutageGuard, describeHolds } from "../../functions/_shared/reconcile/guard.ts";
 
+const HARD = 600_000;
 const lost: Action = { type: "fail_lost", newStatus: "failed", reason: "lost: backend has no record", thresholdMs: 1 };
-const alive: Action = { type: "confirm_alive", newStatus: "running" };
+const alive: Action = { type: "confirm_alive", newStatus: "running", marker: null };
 const done: Action = { type: "record_backend_terminal", newStatus: "completed", reason: "backend reports completed", completedAt: null };
-const decisions = (...actions: Action[]) => actions.map((action, i) => ({ id: i, action }));
-const policy = { share: 0.5, minJobs: 5 };
+const policy = { share: 0.5, minJobs: 5, hardTimeoutMs: HARD };
+/** Decisions on one backend, each job heard from `silentMs` ago. */
+const on = (backendUrl: string, silentMs: number, ...actions: Action[]) =>
+  actions.map((action) => ({ action, backendUrl, job: { silentMs, presumedDead: false } }));
 
-describe("mass-outage guard", () => {
-  it("holds when more than half the active jobs, and at least five, would be presumed dead", () => {
-    const result = applyMassOutageGuard(decisions(lost, lost, lost, lost, lost, alive), 6, policy);
+describe("mass-outage guard: it weighs sudden deaths only", () => {
+  it("holds when more than half of a backend's recently-alive jobs, and at least five, would be presumed dead", () => {
+    const result = applyMassOutageGuard(on("a", 150_000, lost, lost, lost, lost, lost, alive), policy);
     expect(result.held).toBe(true);
     expect(result.decisions.map((d) => d.action.type)).toEqual(["leave", "leave", "leave", "leave", "leave", "confirm_alive"]);
+    expect(describeHolds(result.holds, HARD)).toContain("5 of 6 recently-alive jobs on a");
   });
 
   it("lets exactly half through (must not hold)", () => {
-    const result = applyMassOutageGuard(decisions(lost, lost, lost, lost, lost, alive, alive, alive, alive, alive), 10, policy);
+    const result = applyMassOutageGuard(on("a", 1_000, lost, lost, lost, lost, lost, alive, alive, alive, alive, alive), policy);
     expect(result.held).toBe(false);
     expect(result.presumedDeaths).toBe(5);
   });
 
   it("lets four deaths through even when they are every active job (below the minimum)", () => {
-    expect(applyMassOutageGuard(decisions(lost, lost, lost, lost), 4, policy).held).toBe(false);
+    expect(applyMassOutageGuard(on("a", 1_000, lost, lost, lost, lost), policy).held).toBe(false);
+  });
+
+  it("never protects ghosts silent past the hard timeout: the first deploy onto days-old ghosts converges at once", () => {
+    const ghosts = on("a", 3 * 86_400_000, lost, lost, lost, lost, lost, lost);
+    const live = on("a", 1_000, alive, alive);
+    const result = applyMassOutageGuard([...ghosts, ...live], policy);
+    expect(result.held).toBe(false);
+    expect(result.decisions.filter((d) => d.action.type === "fail_lost")).toHaveLength(6);
+  });
+
+  it("releases a hold once the held jobs are silent past the hard timeout", () => {
+    expect(applyMassOutageGuard(on("a", HARD, lost, lost, lost, lost, lost), policy).held).toBe(true); // just inside
+    expect(applyMassOutageGuard(on("a", HARD + 1, lost, lost, lost, lost, lost), policy).held).toBe(false);
+  });
+
+  it("is per backend: one backend's outage holds its own jobs, never another's", () => {
+    const result = applyMassOutageGuard([...on("a", 1_000, lost, lost, lost, lost, lost), ...on("b", 200_000, lost)], policy);
+    expect(result.holds.map((h) => h.backendUrl)).toEqual(["a"]);
+    expect(result.decisions.map((d) => d.action.type)).toEqual(["leave", "leave", "leave", "leave", "leave", "fail_lost"]);
   });
 
   it("never holds what the backend itself reported", () => {
-    const result = applyMassOutageGuard(decisions(done, done, done, done, done, done), 6, policy);
+    const result = applyMassOutageGuard(on("a", 1_000, done, done, done, done, done, done), policy);
     expect(result.held).toBe(false);
     expect(result.decisions.every((d) => d.action.type === "record_backend_terminal")).toBe(true);
   });

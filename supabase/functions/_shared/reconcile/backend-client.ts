@@ -3,7 +3,7 @@
 //   GET {backend}/api/training/status/{id}  -> 200 {"status", ...} | 404 {"detail": ...}
 // One list request when the backend offers it; otherwise one status request per job, with
 // bounded concurrency. Every failure is "unreachable" for the jobs it covers.
-import { getJson } from "./http-json.ts";
+import { describe, getJson } from "./http-json.ts";
 import { entryJobId, type Observation, parseJobEntry } from "./observation.ts";
 
 export interface BackendAskOptions {
@@ -92,4 +92,37 @@ async function askOne(url: string, id: string, options: BackendAskOptions): Prom
   if (answer.status === 404) return { kind: "unknown", via: "status-404" };
   if (answer.status !== 200) return { kind: "unreachable", detail: `HTTP ${answer.status}` };
   return parseJobEntry(answer.json) ?? { kind: "unreachable", detail: "malformed status answer" };
+}
+
+export interface CancelAnswer {
+  /** Delivered: the backend answered (yes or no). Undelivered requests are tried again next pass. */
+  delivered: boolean;
+  answer: string;
+}
+
+/** Statuses that say "this backend has no cancel endpoint" (or no such job): final answers. */
+const CANCEL_NOT_OFFERED = new Set([404, 405, 501]);
+
+/**
+ * Forwards a user's cancel request: `POST {backend}/api/training/cancel/{id}` (optional in the
+ * contract). Never throws. The job itself changes only when the backend (or the writer) later
+ * reports it stopped: an answer here is a promise, not a fact.
+ */
+export async function forwardCancel(url: string, id: string, options: BackendAskOptions): Promise<CancelAnswer> {
+  if (options.signal.aborted) return { delivered: false, answer: "pass deadline reached" };
+  const signal = AbortSignal.any([options.signal, AbortSignal.timeout(options.requestTimeoutMs)]);
+  try {
+    const response = await options.fetch(`${url}/api/training/cancel/${encodeURIComponent(id)}`, {
+      method: "POST", headers: { accept: "application/json" }, signal, redirect: "manual",
+    });
+    await response.body?.cancel();
+    if (response.ok) return { delivered: true, answer: `backend accepted the cancel (HTTP ${response.status})` };
+    if (CANCEL_NOT_OFFERED.has(response.status)) {
+      return { delivered: true, answer: `backend did not take the cancel (HTTP ${response.status}: no cancel endpoint, or no such job)` };
+    }
+    return { delivered: false, answer: `cancel not delivered: HTTP ${response.status}` };
+  } catch (error) {
+    const why = signal.aborted ? `timed out after ${options.requestTimeoutMs} ms` : describe(error);
+    return { delivered: false, answer: `cancel not delivered: ${why}` };
+  }
 }

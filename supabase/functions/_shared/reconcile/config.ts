@@ -13,9 +13,11 @@ export interface ReconcileConfig {
   concurrency: number;
   /** A job unknown to the backend is failed only after this long without a sign of life. */
   graceMs: number;
-  /** With no usable answer from the backend, a job silent this long is failed anyway. */
+  /** With no usable answer from the backend, or one that shows no progress, a job silent this long is failed anyway. */
   hardTimeoutMs: number;
-  /** Mass-outage guard: hold when more than this share of active jobs would be failed... */
+  /** How often passes run (the cron schedule): a confirmation keeps a job fresh until the next pass is due. */
+  passIntervalMs: number;
+  /** Mass-outage guard: hold when more than this share of a backend's recently-alive jobs would be presumed dead... */
   guardShare: number;
   /** ...and at least this many. */
   guardMinJobs: number;
@@ -74,6 +76,8 @@ function settings(env: Env): ReconcileConfig {
     graceMs: number(env, "RECONCILE_GRACE_SECONDS", 120, 0, 86_400) * 1000,
     // The seed's own cleanup rule: 10 minutes without an update means the job is gone.
     hardTimeoutMs: number(env, "RECONCILE_HARD_TIMEOUT_SECONDS", 600, 1, 604_800) * 1000,
+    // The schedule's interval: */10 in migration 20261129140000.
+    passIntervalMs: number(env, "RECONCILE_INTERVAL_SECONDS", 600, 1, 86_400) * 1000,
     guardShare: number(env, "RECONCILE_GUARD_SHARE", 0.5, 0, 1),
     guardMinJobs: number(env, "RECONCILE_GUARD_MIN_JOBS", 5, 1, 1_000_000),
     maxStatusBytes: number(env, "RECONCILE_MAX_STATUS_BYTES", 64 * 1024, 1_024, 16 * 1024 * 1024),

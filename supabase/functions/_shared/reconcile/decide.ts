@@ -1,16 +1,37 @@
 // The reconciler's decision: pure, from (row, what the backend said, policy) to one action.
-// No I/O and no clock: silence is measured by the database and handed in.
-import type { ActiveStatus, TerminalStatus } from "../job-status.ts";
-import type { Observation } from "./observation.ts";
+// No I/O and no clock: silences are measured by the database and handed in.
+//
+// What counts as a sign of life (README "How it works"):
+//   - the writer's heartbeat (any write by the process next to the training);
+//   - the backend's progress MOVING between two passes (progress, step or its own timestamp).
+// A backend's "running" without movement is a claim: it refreshes nothing, and once both
+// witnesses have been silent past the hard timeout the job is failed as stalled. A job waiting in
+// the backend's queue (queued, pending) cannot move: the backend holding it counts.
+import type { ActiveStatus, JobStatus, TerminalStatus } from "../job-status.ts";
+import type { Observation, ProgressMarker } from "./observation.ts";
 
 export interface ObservedJob {
   id: string;
-  status: ActiveStatus;
+  status: JobStatus;
   backendUrl: string | null;
-  /** updated_at as the database printed it; the apply compares it exactly. */
+  /** updated_at (the row version) as the database printed it; the apply compares it exactly. */
   observedUpdatedAt: string;
-  /** Time since the last sign of life, by the database clock. */
+  /** Time since the last sign of life of either witness, by the database clock. */
   silentMs: number;
+  /** Time since the writer's last heartbeat. */
+  writerSilentMs: number;
+  /** Time since a pass last saw the backend's progress move; null if none ever did. */
+  progressSilentMs: number | null;
+  /** The backend's progress as the previous pass saw it. */
+  marker: ProgressMarker;
+  /** A previous confirmation still keeps the job fresh in the view. */
+  confirmationRunning: boolean;
+  /** A user's cancel request waits to be forwarded to the backend. */
+  cancelPending: boolean;
+  /** Last progress the row knows (0..1), for the reason of a job the backend forgot. */
+  progress: number | null;
+  /** Failed by the reconciler's own inference recently: only the backend can revive or confirm it. */
+  presumedDead: boolean;
 }
 
 export interface DecisionPolicy {
@@ -18,50 +39,131 @@ export interface DecisionPolicy {
   hardTimeoutMs: number;
 }
 
-export const REASON_LOST = "lost: backend has no record";
 export const REASON_HEARTBEAT_LOST = "heartbeat lost";
 
 export type Action =
-  /** Alive: keep it, and count the confirmation as a sign of life (adopting the backend's active status). */
-  | { type: "confirm_alive"; newStatus: ActiveStatus }
-  /** The backend finished it: write its status, time and error text. */
+  /** The backend shows progress: a sign of life. Adopts the backend's active status. */
+  | { type: "confirm_alive"; newStatus: ActiveStatus; marker: ProgressMarker }
+  /** The backend claims the job but shows no movement: remember its marker, refresh nothing. */
+  | { type: "note_progress"; newStatus: ActiveStatus; marker: ProgressMarker }
+  /** The backend finished it: write its status, time and error text (also over a presumed death). */
   | { type: "record_backend_terminal"; newStatus: TerminalStatus; reason: string; completedAt: string | null }
+  /** A job the reconciler presumed dead shows progress again: the truth wins. */
+  | { type: "revive"; newStatus: ActiveStatus; reason: string; marker: ProgressMarker }
   /** The backend answered and does not know the job, and it has been silent past the grace period. */
-  | { type: "fail_lost"; newStatus: "failed"; reason: typeof REASON_LOST; thresholdMs: number }
+  | { type: "fail_lost"; newStatus: "failed"; reason: string; thresholdMs: number }
+  /** The backend says it runs but shows no movement, and the writer is silent: past the hard timeout. */
+  | { type: "fail_stalled"; newStatus: "failed"; reason: string; thresholdMs: number }
   /** No usable answer, and silent past the hard timeout. */
   | { type: "fail_heartbeat_lost"; newStatus: "failed"; reason: typeof REASON_HEARTBEAT_LOST; thresholdMs: number }
   /** Nothing is concluded this pass. */
-  | { type: "leave"; why: "within grace period" | "backend unreachable, within hard timeout" | "held by mass-outage guard" };
+  | { type: "leave"; why: LeaveReason };
+
+export type LeaveReason =
+  | "within grace period"
+  | "backend unreachable, within hard timeout"
+  | "no progress shown, within hard timeout"
+  | "held by mass-outage guard"
+  | "presumed dead, backend does not contradict";
 
 export type ActionType = Action["type"];
 
 export function decide(job: ObservedJob, observation: Observation, policy: DecisionPolicy): Action {
+  if (job.presumedDead) return decidePresumedDead(job, observation);
   switch (observation.kind) {
     case "alive":
-      return { type: "confirm_alive", newStatus: observation.status };
+      return decideClaimOfLife(job, observation, policy);
     case "terminal":
-      return {
-        type: "record_backend_terminal",
-        newStatus: observation.status,
-        reason: observation.error ?? `backend reports ${observation.status}`,
-        completedAt: observation.finishedAt,
-      };
+      return recordTerminal(observation, false);
     case "unknown":
       // A job created or heard from seconds ago may not have reached the backend yet.
       if (job.silentMs <= policy.graceMs) return { type: "leave", why: "within grace period" };
-      return { type: "fail_lost", newStatus: "failed", reason: REASON_LOST, thresholdMs: policy.graceMs };
+      return { type: "fail_lost", newStatus: "failed", reason: lostReason(job), thresholdMs: policy.graceMs };
     case "unreachable":
       // The seed's own rule still applies when the backend cannot be asked.
       if (job.silentMs <= policy.hardTimeoutMs) return { type: "leave", why: "backend unreachable, within hard timeout" };
       return { type: "fail_heartbeat_lost", newStatus: "failed", reason: REASON_HEARTBEAT_LOST, thresholdMs: policy.hardTimeoutMs };
     default: {
-      const unreachable: never = observation;
-      throw new Error(`unhandled observation ${JSON.stringify(unreachable)}`);
+      const unhandled: never = observation;
+      throw new Error(`unhandled observation ${JSON.stringify(unhandled)}`);
     }
   }
 }
 
-/** Failures the reconciler infers rather than hears from the backend: what the guard weighs. */
+/**
+ * "running" is a claim; only movement since the previous pass makes it a sign of life. A job that
+ * waits in the backend's queue (queued, pending) cannot move: being held there is all the evidence
+ * there is, and it counts.
+ */
+function decideClaimOfLife(
+  job: ObservedJob,
+  seen: Extract<Observation, { kind: "alive" }>,
+  policy: DecisionPolicy,
+): Action {
+  if (seen.status !== "running" || moved(job.marker, seen.marker)) {
+    return { type: "confirm_alive", newStatus: seen.status, marker: seen.marker ?? job.marker };
+  }
+  if (job.silentMs > policy.hardTimeoutMs) {
+    return { type: "fail_stalled", newStatus: "failed", reason: stalledReason(job, seen), thresholdMs: policy.hardTimeoutMs };
+  }
+  // Worth a write only when it changes something: a first marker to compare with next time, an
+  // adopted status, or a confirmation that this pass can no longer vouch for.
+  if (seen.marker !== job.marker || seen.status !== job.status || job.confirmationRunning) {
+    return { type: "note_progress", newStatus: seen.status, marker: seen.marker ?? job.marker };
+  }
+  return { type: "leave", why: "no progress shown, within hard timeout" };
+}
+
+function decidePresumedDead(job: ObservedJob, seen: Observation): Action {
+  if (seen.kind === "terminal") return recordTerminal(seen, true);
+  if (seen.kind === "alive" && moved(job.marker, seen.marker)) {
+    return {
+      type: "revive", newStatus: seen.status, marker: seen.marker,
+      reason: `revived: backend shows progress (${seen.status}) after a presumed death`,
+    };
+  }
+  return { type: "leave", why: "presumed dead, backend does not contradict" };
+}
+
+function recordTerminal(seen: Extract<Observation, { kind: "terminal" }>, overPresumedDeath: boolean): Action {
+  const said = seen.error ?? `backend reports ${seen.status}`;
+  return {
+    type: "record_backend_terminal",
+    newStatus: seen.status,
+    reason: overPresumedDeath && seen.status !== "failed" ? `revived: ${said} after a presumed death` : said,
+    completedAt: seen.finishedAt,
+  };
+}
+
+/** Movement needs two sightings: a first marker proves nothing yet. */
+export function moved(previous: ProgressMarker, now: ProgressMarker): boolean {
+  return previous !== null && now !== null && previous !== now;
+}
+
+/** The progress value a marker carries ({"p": 0.98, ...}), if any. */
+function markerProgress(marker: ProgressMarker): number | null {
+  if (marker === null || !marker.startsWith("{")) return null;
+  const p = (JSON.parse(marker) as { p?: unknown }).p;
+  return typeof p === "number" ? p : null;
+}
+
+const minutes = (ms: number) => `${Math.round(ms / 60_000)} min`;
+
+function lostReason(job: ObservedJob): string {
+  // It may have finished and been forgotten: the seed's backend drops jobs the moment they end.
+  const last = job.progress ?? markerProgress(job.marker);
+  const seen = last === null ? "no progress seen" : `last progress seen ${Math.round(last * 100)}%`;
+  return `lost: backend has no record (it forgot the job; ${seen}, silent ${minutes(job.silentMs)})`;
+}
+
+function stalledReason(job: ObservedJob, seen: Extract<Observation, { kind: "alive" }>): string {
+  const progress = job.progressSilentMs === null
+    ? "no progress ever seen"
+    : `no progress for ${minutes(job.progressSilentMs)}`;
+  return `stalled: backend says ${seen.status}, ${progress}, writer silent ${minutes(job.writerSilentMs)}`;
+}
+
+/** Failures the reconciler infers rather than hears from the backend. */
 export function isPresumedDeath(action: Action): boolean {
-  return action.type === "fail_lost" || action.type === "fail_heartbeat_lost";
+  return action.type === "fail_lost" || action.type === "fail_heartbeat_lost" || action.type === "fail_stalled";
 }

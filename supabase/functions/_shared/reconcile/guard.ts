@@ -1,33 +1,77 @@
-// The mass-outage guard (Kubernetes' "disruption mode"): when a pass would fail most active jobs
-// at once, the detector is more likely wrong than the fleet dead, so it fails none of them.
+// The mass-outage guard (Kubernetes' "disruption mode"), per backend: when a pass would presume
+// most of a backend's recently-alive jobs dead at once, the detector is more likely wrong than the
+// fleet dead, so those deaths wait.
+//
+// A mass outage is sudden; accumulated ghosts are not. Only presumed deaths of jobs heard from
+// within the hard timeout count, and only they are held. Jobs silent longer are decided whatever
+// happens, so every hold ends: a held job is either heard from or silent past the hard timeout.
 import { type Action, isPresumedDeath } from "./decide.ts";
 
 export interface GuardPolicy {
-  /** Hold when more than this share of active jobs would be presumed dead... */
+  /** Hold when more than this share of a backend's recently-alive jobs would be presumed dead... */
   share: number;
   /** ...and at least this many. */
   minJobs: number;
+  /** "Recently alive": a sign of life within this long. */
+  hardTimeoutMs: number;
+}
+
+export interface GuardedDecision {
+  action: Action;
+  backendUrl: string;
+  job: { silentMs: number; presumedDead: boolean };
+}
+
+export interface Hold {
+  backendUrl: string;
+  held: number;
+  recentlyAlive: number;
 }
 
 export interface Guarded<T> {
   held: boolean;
+  /** Presumed deaths planned before the guard (sudden or not). */
   presumedDeaths: number;
+  holds: Hold[];
   decisions: T[];
 }
 
-export function applyMassOutageGuard<T extends { action: Action }>(
-  decisions: T[],
-  activeJobs: number,
-  policy: GuardPolicy,
-): Guarded<T> {
+const isSudden = (d: GuardedDecision, hardTimeoutMs: number) =>
+  isPresumedDeath(d.action) && d.job.silentMs <= hardTimeoutMs;
+
+export function applyMassOutageGuard<T extends GuardedDecision>(decisions: T[], policy: GuardPolicy): Guarded<T> {
+  const perBackend = new Map<string, { sudden: number; recentlyAlive: number }>();
+  for (const d of decisions) {
+    const counts = perBackend.get(d.backendUrl) ?? { sudden: 0, recentlyAlive: 0 };
+    if (!d.job.presumedDead && d.job.silentMs <= policy.hardTimeoutMs) counts.recentlyAlive++;
+    if (isSudden(d, policy.hardTimeoutMs)) counts.sudden++;
+    perBackend.set(d.backendUrl, counts);
+  }
+  const holds: Hold[] = [];
+  for (const [backendUrl, c] of perBackend) {
+    if (c.sudden >= policy.minJobs && c.sudden > policy.share * c.recentlyAlive) {
+      holds.push({ backendUrl, held: c.sudden, recentlyAlive: c.recentlyAlive });
+    }
+  }
   const presumedDeaths = decisions.filter((d) => isPresumedDeath(d.action)).length;
-  const held = presumedDeaths >= policy.minJobs && presumedDeaths > policy.share * activeJobs;
-  if (!held) return { held, presumedDeaths, decisions };
+  if (holds.length === 0) return { held: false, presumedDeaths, holds, decisions };
+  const heldBackends = new Set(holds.map((h) => h.backendUrl));
   return {
-    held,
+    held: true,
     presumedDeaths,
+    holds,
     decisions: decisions.map((d) =>
-      isPresumedDeath(d.action) ? { ...d, action: { type: "leave", why: "held by mass-outage guard" } } : d
+      heldBackends.has(d.backendUrl) && isSudden(d, policy.hardTimeoutMs)
+        ? { ...d, action: { type: "leave", why: "held by mass-outage guard" } }
+        : d
     ),
   };
+}
+
+/** For the pass record and the health view: why it was held, and what releases it. */
+export function describeHolds(holds: Hold[], hardTimeoutMs: number): string | null {
+  if (holds.length === 0) return null;
+  const each = holds.map((h) => `${h.held} of ${h.recentlyAlive} recently-alive jobs on ${h.backendUrl}`).join("; ");
+  return `held: ${each} would be presumed dead at once (a mass outage is more likely the detector's). ` +
+    `Released when they are heard from, or once they are silent for the hard timeout (${Math.round(hardTimeoutMs / 1000)} s).`;
 }

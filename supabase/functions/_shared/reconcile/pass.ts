@@ -2,10 +2,12 @@
 // (pure), apply (one guarded set-based SQL call), report (counts). Shared unchanged by the
 // Edge Function (Deno) and the operator CLI (Node).
 import type { ReconcileConfig } from "./config.ts";
-import { askBackend, type BackendReport } from "./backend-client.ts";
+import { askBackend, type BackendAskOptions, type BackendReport, forwardCancel } from "./backend-client.ts";
 import { type Action, type ActionType, decide, type ObservedJob } from "./decide.ts";
-import { applyMassOutageGuard } from "./guard.ts";
-import { beginPass, type ChangeColumns, emptyChangeColumns, failPass, finishPass, type Queryable } from "./database.ts";
+import { applyMassOutageGuard, describeHolds } from "./guard.ts";
+import {
+  beginPass, type CancelColumns, type ChangeColumns, emptyChangeColumns, failPass, finishPass, type Queryable,
+} from "./database.ts";
 import { describe } from "./http-json.ts";
 import type { Observation } from "./observation.ts";
 
@@ -42,21 +44,24 @@ export async function runReconcilePass(deps: PassDeps): Promise<PassSummary> {
   const passId = crypto.randomUUID();
   const started = Date.now();
   // The lease outlives the deadline, so a pass that hangs is never overlapped while it can still apply.
-  const begun = await beginPass(db, passId, trigger, config.deadlineMs + 30_000, dryRun);
+  const begun = await beginPass(db, {
+    passId, trigger, leaseMs: config.deadlineMs + 30_000, dryRun, reviveWindowMs: config.hardTimeoutMs,
+  });
   if (begun.skipped) {
     return { pass_id: passId, outcome: "skipped", trigger, dry_run: dryRun, running_pass: begun.runningPass };
   }
 
   try {
-    const { decisions, backends } = await observeAndDecide(begun.jobs, deps);
-    const guarded = applyMassOutageGuard(decisions, begun.jobs.length, {
-      share: config.guardShare, minJobs: config.guardMinJobs,
+    const { decisions, backends, cancels } = await observeAndDecide(begun.jobs, deps);
+    const guarded = applyMassOutageGuard(decisions, {
+      share: config.guardShare, minJobs: config.guardMinJobs, hardTimeoutMs: config.hardTimeoutMs,
     });
     const planned = countByAction(guarded.decisions);
     const backendReachable = backends.every((b) => b.reachable);
+    const heldWhy = describeHolds(guarded.holds, config.hardTimeoutMs);
     const report = {
       pass_id: passId, trigger, dry_run: dryRun, observed: begun.jobs.length, planned,
-      held: guarded.held, presumed_deaths: guarded.presumedDeaths,
+      held: guarded.held, ...(heldWhy ? { held_why: heldWhy } : {}), presumed_deaths: guarded.presumedDeaths,
       backend_reachable: backendReachable, backends,
     };
     if (dryRun) {
@@ -65,9 +70,9 @@ export async function runReconcilePass(deps: PassDeps): Promise<PassSummary> {
     const changes = emptyChangeColumns();
     for (const d of guarded.decisions) addChange(changes, d);
     const summary = await finishPass(db, {
-      pass_id: passId, trigger, held: guarded.held, backend_reachable: backendReachable,
-      backends, observed: begun.jobs.length, planned,
-    }, changes);
+      pass_id: passId, trigger, held: guarded.held, ...(heldWhy ? { held_why: heldWhy } : {}),
+      backend_reachable: backendReachable, backends, observed: begun.jobs.length, planned,
+    }, config.passIntervalMs, changes, cancels);
     return { ...report, ...summary, pass_id: passId, outcome: String(summary.outcome), duration_ms: Date.now() - started };
   } catch (error) {
     const message = describe(error);
@@ -85,14 +90,18 @@ async function observeAndDecide(jobs: ObservedJob[], deps: PassDeps) {
     if (owned) owned.push(job);
     else byBackend.set(url, [job]);
   }
-  const signal = AbortSignal.timeout(Math.floor(config.deadlineMs * BACKEND_SHARE_OF_DEADLINE));
+  const options: BackendAskOptions = {
+    fetch: deps.fetch, requestTimeoutMs: config.requestTimeoutMs, concurrency: config.concurrency,
+    maxStatusBytes: config.maxStatusBytes, maxListBytes: config.maxListBytes,
+    signal: AbortSignal.timeout(Math.floor(config.deadlineMs * BACKEND_SHARE_OF_DEADLINE)),
+  };
+  const cancels: CancelColumns = { jobIds: [], answers: [], delivered: [] };
   const reports = await Promise.all(
-    [...byBackend].map(([url, owned]) =>
-      askBackend(url, owned.map((j) => j.id), {
-        fetch: deps.fetch, requestTimeoutMs: config.requestTimeoutMs, concurrency: config.concurrency,
-        maxStatusBytes: config.maxStatusBytes, maxListBytes: config.maxListBytes, signal,
-      })
-    ),
+    [...byBackend].map(async ([url, owned]) => {
+      // Cancels first, so the status asked next already shows a backend that stopped the job.
+      if (!deps.dryRun) await forwardCancels(url, owned, options, cancels);
+      return askBackend(url, owned.map((j) => j.id), options);
+    }),
   );
   const decisions: PlannedDecision[] = [];
   const backends: BackendSummary[] = [];
@@ -104,7 +113,17 @@ async function observeAndDecide(jobs: ObservedJob[], deps: PassDeps) {
       decisions.push({ job, backendUrl: report.url, observation, action: decide(job, observation, config) });
     }
   }
-  return { decisions, backends };
+  return { decisions, backends, cancels };
+}
+
+async function forwardCancels(url: string, owned: ObservedJob[], options: BackendAskOptions, out: CancelColumns) {
+  const waiting = owned.filter((j) => j.cancelPending && !j.presumedDead);
+  for (const job of waiting) {
+    const { delivered, answer } = await forwardCancel(url, job.id, options);
+    out.jobIds.push(job.id);
+    out.answers.push(answer);
+    out.delivered.push(delivered);
+  }
 }
 
 function countByAction(decisions: PlannedDecision[]): Partial<Record<ActionType, number>> {
@@ -115,12 +134,17 @@ function countByAction(decisions: PlannedDecision[]): Partial<Record<ActionType,
 
 /** The evidence written with a change: what was seen, and by which rule it was judged. */
 function evidenceOf(d: PlannedDecision, thresholdMs: number | null) {
+  const seconds = (ms: number | null) => (ms === null ? null : Math.round(ms / 1000));
   return {
     rule: d.action.type,
     backend_url: d.backendUrl,
     backend_answer: d.observation,
     observed_status: d.job.status,
-    silent_for_s: Math.round(d.job.silentMs / 1000),
+    silent_for_s: seconds(d.job.silentMs),
+    // The two witnesses, apart: the writer's heartbeat, and the backend's progress seen moving.
+    writer_silent_s: seconds(d.job.writerSilentMs),
+    progress_silent_s: seconds(d.job.progressSilentMs),
+    previous_progress: d.job.marker,
     threshold_s: thresholdMs === null ? null : thresholdMs / 1000,
   };
 }
@@ -129,25 +153,37 @@ function evidenceOf(d: PlannedDecision, thresholdMs: number | null) {
 // since the apply stores evidence only with a status change.
 function addChange(c: ChangeColumns, d: PlannedDecision): void {
   const a = d.action;
-  let change: { newStatus: string; reason: string | null; completedAt: string | null; evidence: ReturnType<typeof evidenceOf> | null };
+  let change: {
+    newStatus: string; reason: string | null; completedAt: string | null;
+    evidence: ReturnType<typeof evidenceOf> | null; marker: string | null;
+  };
   switch (a.type) {
     case "leave":
       return;
-    case "confirm_alive": {
+    case "confirm_alive":
+    case "note_progress": {
       // A plain confirmation changes no status, so the apply stores no reason or evidence for it.
       const adopted = a.newStatus !== d.job.status;
       change = {
         newStatus: a.newStatus, reason: adopted ? `backend reports ${a.newStatus}` : null, completedAt: null,
-        evidence: adopted ? evidenceOf(d, null) : null,
+        evidence: adopted ? evidenceOf(d, null) : null, marker: a.marker,
       };
       break;
     }
+    case "revive":
+      change = { newStatus: a.newStatus, reason: a.reason, completedAt: null, evidence: evidenceOf(d, null), marker: a.marker };
+      break;
     case "record_backend_terminal":
-      change = { newStatus: a.newStatus, reason: a.reason, completedAt: a.completedAt, evidence: evidenceOf(d, null) };
+      change = {
+        newStatus: a.newStatus, reason: a.reason, completedAt: a.completedAt, evidence: evidenceOf(d, null), marker: null,
+      };
       break;
     case "fail_lost":
+    case "fail_stalled":
     case "fail_heartbeat_lost":
-      change = { newStatus: a.newStatus, reason: a.reason, completedAt: null, evidence: evidenceOf(d, a.thresholdMs) };
+      change = {
+        newStatus: a.newStatus, reason: a.reason, completedAt: null, evidence: evidenceOf(d, a.thresholdMs), marker: null,
+      };
       break;
     default: {
       const unhandled: never = a;
@@ -162,6 +198,7 @@ function addChange(c: ChangeColumns, d: PlannedDecision): void {
   c.reasons.push(change.reason);
   c.completedAt.push(change.completedAt);
   c.evidence.push(change.evidence === null ? null : JSON.stringify(change.evidence));
+  c.markers.push(change.marker);
 }
 
 function describeDecision(d: PlannedDecision) {
