@@ -57,7 +57,8 @@ begin
         j.progress_marker,
         coalesce(j.confirmed_until > now(), false),
         j.cancel_requested_at is not null and j.cancel_forwarded_at is null,
-        j.progress,
+        -- The writer side's progress column, else the seed's config.progress (when it is a number).
+        coalesce(j.progress, case when jsonb_typeof(j.config -> 'progress') = 'number' then (j.config ->> 'progress')::float end),
         j.status = 'failed'
       ) order by j.id)
       from public.local_training_jobs j

@@ -147,20 +147,27 @@ function markerProgress(marker: ProgressMarker): number | null {
   return typeof p === "number" ? p : null;
 }
 
-const minutes = (ms: number) => `${Math.round(ms / 60_000)} min`;
+/** A silence as a person reads it: 45 s, 12 min, 5 h, 3 days. */
+export function formatSilence(ms: number): string {
+  const s = ms / 1000;
+  if (s < 120) return `${Math.round(s)} s`;
+  if (s < 7_200) return `${Math.round(s / 60)} min`;
+  if (s < 172_800) return `${Math.round(s / 3_600)} h`;
+  return `${Math.round(s / 86_400)} days`;
+}
 
 function lostReason(job: ObservedJob): string {
   // It may have finished and been forgotten: the seed's backend drops jobs the moment they end.
   const last = job.progress ?? markerProgress(job.marker);
   const seen = last === null ? "no progress seen" : `last progress seen ${Math.round(last * 100)}%`;
-  return `lost: backend has no record (it forgot the job; ${seen}, silent ${minutes(job.silentMs)})`;
+  return `lost: backend has no record (it forgot the job; ${seen}, silent ${formatSilence(job.silentMs)})`;
 }
 
 function stalledReason(job: ObservedJob, seen: Extract<Observation, { kind: "alive" }>): string {
   const progress = job.progressSilentMs === null
     ? "no progress ever seen"
-    : `no progress for ${minutes(job.progressSilentMs)}`;
-  return `stalled: backend says ${seen.status}, ${progress}, writer silent ${minutes(job.writerSilentMs)}`;
+    : `no progress for ${formatSilence(job.progressSilentMs)}`;
+  return `stalled: backend says ${seen.status}, ${progress}, writer silent ${formatSilence(job.writerSilentMs)}`;
 }
 
 /** Failures the reconciler infers rather than hears from the backend. */
