@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { setVaultSecrets } from "../deploy/set-vault-secrets.ts";
 import { backdateJob } from "../lib/backdate.ts";
+import { ensureDenoDependencies } from "../lib/deno-deps.ts";
 import { localStackUrl, recreateDatabase } from "../lib/local-stack.ts";
 import { serveReconcileFunction, type ServedFunction } from "../lib/serve-function.ts";
 import { StatusReporter } from "../reporter/reporter.ts";
@@ -45,6 +46,9 @@ async function main(): Promise<number> {
   const elapsed = () => (Date.now() - t0) / 1000;
   const local = !process.env.DATABASE_URL;
   const stackWasUp = local && stackIsUp();
+  // Before anything starts: a failed download then ends the demo with its cause and retry command.
+  console.log("Fetching the Edge Function's npm dependencies for Deno (once; cached after)…");
+  await ensureDenoDependencies();
   console.log(local ? "Starting the local stack (PostgreSQL 15 + pg_cron, stand-ins, migrations)…" : "Using DATABASE_URL…");
   const url = local ? await recreateDatabase(localStackUrl(), DEMO_DATABASE) : process.env.DATABASE_URL!;
 
