@@ -11,7 +11,8 @@ const isRoot = process.getuid?.() === 0;
 export function asClusterUser(cmd: string, args: string[]): Buffer {
   const program = join(PG_BIN, cmd);
   return isRoot
-    ? execFileSync("runuser", ["-u", "postgres", "--", program, ...args], { stdio: "pipe" })
+    // From /: postgres may not be able to enter our working folder (see scripts/stack/env.sh).
+    ? execFileSync("runuser", ["-u", "postgres", "--", program, ...args], { stdio: "pipe", cwd: "/" })
     : execFileSync(program, args, { stdio: "pipe" });
 }
 

@@ -15,7 +15,9 @@ LOCAL_DATABASE_URL_CLI="${LOCAL_DATABASE_URL}?sslmode=disable"
 # Debian's own clusters do); any other user runs it as themselves, with no runuser or sudo.
 if [ "$(id -u)" = 0 ]; then
   CLUSTER_USER=postgres
-  as_cluster_user() { runuser -u postgres -- "$@"; }
+  # From /: postgres cannot enter the caller's folder when it sits in a mode-700 one, and
+  # initdb/pg_ctl would say so ("could not change directory"). Every path given is absolute.
+  as_cluster_user() { (cd / && runuser -u postgres -- "$@"); }
 else
   CLUSTER_USER="$(id -un)"
   as_cluster_user() { "$@"; }
