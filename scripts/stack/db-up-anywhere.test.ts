@@ -29,7 +29,7 @@ it("starts its own cluster from a mode-700 folder, says where the data lives, an
   expect(statSync(outer).mode & 0o777).toBe(0o700);
   copyCheckout(checkout, "symlink");
   port = await freePort();
-  const env = { ...process.env, PG_PORT: String(port) };
+  const env: NodeJS.ProcessEnv = { ...process.env, PG_PORT: String(port) };
   delete env.DATABASE_URL;
 
   const up = await run("bash", [join(checkout, "scripts/stack/db-up.sh")], { env, cwd: checkout, timeout: 150_000 });
