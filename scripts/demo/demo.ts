@@ -7,6 +7,7 @@
 // then only the first act runs, since each act needs a fresh database.
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
+import { ensureDenoDependencies } from "../lib/deno-deps.ts";
 import { localStackUrl, recreateDatabase } from "../lib/local-stack.ts";
 import { ACTS, type Act, type TrackedJob } from "./scenarios.ts";
 import { setUpStage } from "./stage.ts";
@@ -70,6 +71,9 @@ async function main(): Promise<number> {
   const stackWasUp = local && stackIsUp();
   const results: ActResult[] = [];
   try {
+    // Before anything starts: a failed download then ends the demo with its cause and retry command.
+    console.log("Fetching the Edge Function's npm dependencies for Deno (once; cached after)…");
+    await ensureDenoDependencies();
     console.log(local ? "Starting the local stack (PostgreSQL 15 + pg_cron, stand-ins, migrations)…" : "Using DATABASE_URL…");
     const admin = local ? localStackUrl() : null;
     for (const [i, act] of (local ? ACTS : ACTS.slice(0, 1)).entries()) {

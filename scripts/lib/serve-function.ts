@@ -3,8 +3,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { DENO, denoEnv, ensureDenoDependencies, FUNCTION_CONFIG } from "./deno-deps.ts";
 
 const repoRoot = join(import.meta.dirname, "..", "..");
+// What Deno itself reads (its cache, certificates, proxies); the function sees nothing else of ours.
+const DENO_SETTINGS = ["DENO_DIR", "DENO_TLS_CA_STORE", "DENO_CERT", "XDG_CACHE_HOME", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY",
+  "https_proxy", "http_proxy", "no_proxy"];
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -29,14 +33,17 @@ export interface ServedFunction {
 
 export async function serveReconcileFunction(env: Record<string, string>): Promise<ServedFunction> {
   const secret = env.RECONCILE_SECRET ?? "";
+  // Fetched at set-up, retried, with a clear error; then served from the cache only, so a first
+  // start never downloads anything on its own.
+  await ensureDenoDependencies();
   const port = await freePort();
   const entry = join(repoRoot, "supabase/functions/reconcile-jobs/index.ts");
+  const passed = Object.fromEntries(DENO_SETTINGS.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
   const child: ChildProcess = spawn(
-    join(repoRoot, "node_modules", ".bin", "deno"),
-    ["serve", "--quiet", "--host", "127.0.0.1", "--port", String(port),
-      "--config", join(repoRoot, "supabase/functions/reconcile-jobs/deno.json"),
+    DENO,
+    ["serve", "--quiet", "--cached-only", "--host", "127.0.0.1", "--port", String(port), "--config", FUNCTION_CONFIG,
       "--allow-net", "--allow-env", "--allow-read", "--allow-sys", entry],
-    { cwd: repoRoot, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...env }, stdio: ["ignore", "pipe", "pipe"] },
+    { cwd: repoRoot, env: denoEnv({ PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...passed, ...env }), stdio: ["ignore", "pipe", "pipe"] },
   );
   let logs = "";
   child.stdout?.on("data", (d) => (logs += d));

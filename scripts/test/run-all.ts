@@ -3,6 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { cacheDenoDependencies, DenoDependenciesError, denoEnv } from "../lib/deno-deps.ts";
 import { localStackUrl } from "../lib/local-stack.ts";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -24,6 +25,16 @@ function ensureStack(): string {
     console.error("could not start the local stack (npm run db:up); see the output above");
     process.exit(1);
   }
+}
+
+// Deno's download of the function's npm dependencies, first: when it fails, say why and how to
+// retry, instead of every Deno-backed test failing on Deno's raw error.
+try {
+  await cacheDenoDependencies();
+} catch (error) {
+  console.error(error instanceof DenoDependenciesError ? error.message : String(error));
+  console.log("0 passed, 1 failed");
+  process.exit(1);
 }
 
 const databaseUrl = ensureStack();
@@ -57,9 +68,9 @@ for (const [suite, args] of [
 
 // Types: the Edge Function as Deno (and the Supabase edge runtime) compiles it.
 {
-  const r = run("npx", ["--no-install", "deno", "check", "--quiet",
+  const r = run("npx", ["--no-install", "deno", "check", "--quiet", "--cached-only",
     "--config", "supabase/functions/reconcile-jobs/deno.json", "supabase/functions/reconcile-jobs/index.ts",
-    "scripts/bench/pass-heap.ts"]);
+    "scripts/bench/pass-heap.ts"], denoEnv());
   results.push({ suite: "deno check", passed: r.code === 0 ? 1 : 0, failed: r.code === 0 ? 0 : 1 });
 }
 

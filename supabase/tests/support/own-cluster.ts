@@ -1,14 +1,10 @@
 // A PostgreSQL cluster of a test's own, for faults that must not hit the shared stack: it is
 // really stopped and started with pg_ctl. Stand-ins and migrations are applied as db:up does.
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { asClusterUser as asPostgres, clusterScratchDir } from "../../../scripts/lib/cluster-user.ts";
 import { freePort } from "./edge-function.ts";
-import { loadStandIns, pushMigrations, repoRoot } from "./stand-ins.ts";
-
-const PG_BIN = process.env.PG_BIN ?? "/usr/lib/postgresql/15/bin";
-const asPostgres = (cmd: string, args: string[]) =>
-  execFileSync("runuser", ["-u", "postgres", "--", join(PG_BIN, cmd), ...args], { stdio: "pipe" });
+import { loadStandIns, pushMigrations } from "./stand-ins.ts";
 
 export interface OwnCluster {
   url: string;
@@ -18,9 +14,7 @@ export interface OwnCluster {
 }
 
 export async function ownCluster(): Promise<OwnCluster> {
-  mkdirSync(join(repoRoot, ".local"), { recursive: true });
-  const dir = mkdtempSync(join(repoRoot, ".local", "own-cluster-"));
-  execFileSync("chown", ["postgres:postgres", dir]);
+  const dir = clusterScratchDir("truthful-own-cluster-");
   const data = join(dir, "data");
   const port = await freePort();
   asPostgres("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]);
