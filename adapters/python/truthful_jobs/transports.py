@@ -113,7 +113,7 @@ class PsycopgTransport:
         try:
             conn = self._connection()
             with conn.transaction():
-                if report.row is not None:
+                if report.row:  # the first report of a job carries its fields: create the row if absent
                     row = report.row
                     conn.execute(_CREATE_ROW, {
                         "id": report.job_id, "user_id": row.get("user_id"), "model_name": row.get("model_name"),
