@@ -1,7 +1,7 @@
 // `npm test`: every suite against the local stack (started when it is not up), then one line
-// "N passed, N failed". Suites: pgTAP (pg_prove), Supabase's own linters, tsc, deno check, vitest.
+// "N passed, N failed". Suites: pgTAP (pg_prove), Supabase's own linters, tsc, deno check, vitest, pytest (adapters/python).
 import { spawnSync } from "node:child_process";
-import { readFileSync, mkdirSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cacheDenoDependencies, DenoDependenciesError, denoEnv } from "../lib/deno-deps.ts";
 import { localStackUrl } from "../lib/local-stack.ts";
@@ -91,6 +91,29 @@ for (const [suite, args] of [
   } catch {
     results.push({ suite: "vitest", passed: 0, failed: 1 });
   }
+}
+
+// pytest: the Python backend adapter (adapters/python) in a venv of its own, against the stack.
+// pip runs only when pyproject.toml changed since the last install.
+{
+  const venv = join(root, ".local/venv");
+  const stamp = join(venv, ".truthful-jobs-installed");
+  const wanted = readFileSync(join(root, "adapters/python/pyproject.toml"), "utf8");
+  let ready = spawnSync("python3", ["--version"]).status === 0;
+  if (!ready) console.error("pytest: python3 is missing (apt-get install python3 python3-venv); adapters/python is untested");
+  else if (!existsSync(stamp) || readFileSync(stamp, "utf8") !== wanted) {
+    mkdirSync(join(root, ".local"), { recursive: true });
+    ready = run("python3", ["-m", "venv", venv]).code === 0
+      && run(join(venv, "bin/pip"), ["install", "-q", "-e", "adapters/python[test]"]).code === 0;
+    if (ready) writeFileSync(stamp, wanted);
+  }
+  const r = ready
+    ? run(join(venv, "bin/python"), ["-m", "pytest", "-q", "-p", "no:cacheprovider", "adapters/python/tests"], env)
+    : { code: 1, out: "" };
+  const summary = r.out.trim().split("\n").findLast((l) => /\d+ (passed|failed|errors?)\b/.test(l)) ?? "";
+  const count = (word: string) => Number(new RegExp(`(\\d+) ${word}\\b`).exec(summary)?.[1] ?? 0);
+  const failed = count("failed") + count("errors?");
+  results.push({ suite: "pytest", passed: count("passed"), failed: failed + (r.code !== 0 && failed === 0 ? 1 : 0) });
 }
 
 for (const r of results) console.log(`${r.suite.padEnd(22)} ${r.passed} passed, ${r.failed} failed`);
