@@ -9,11 +9,13 @@ import { localStackUrl } from "../lib/local-stack.ts";
 const root = join(import.meta.dirname, "..", "..");
 const results: { suite: string; passed: number; failed: number }[] = [];
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
-  // Output is shown as it comes and kept for counting.
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, opts: { quietUnlessFailed?: boolean } = {}) {
+  // Output is shown as it comes and kept for counting; set-up steps show theirs only when they fail.
   const r = spawnSync(cmd, args, { cwd: root, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  process.stdout.write(r.stdout ?? "");
-  process.stderr.write(r.stderr ?? "");
+  if (!opts.quietUnlessFailed || r.status !== 0) {
+    process.stdout.write(r.stdout ?? "");
+    process.stderr.write(r.stderr ?? "");
+  }
   return { code: r.status ?? 1, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
 }
 
@@ -104,7 +106,9 @@ for (const [suite, args] of [
   else if (!existsSync(stamp) || readFileSync(stamp, "utf8") !== wanted) {
     mkdirSync(join(root, ".local"), { recursive: true });
     ready = run("python3", ["-m", "venv", venv]).code === 0
-      && run(join(venv, "bin/pip"), ["install", "-q", "-e", "adapters/python[test]"]).code === 0;
+      // Fail fast on an index that cannot be reached: a configured mirror (extra-index-url) still serves.
+      && run(join(venv, "bin/pip"), ["install", "-q", "--retries", "1", "--timeout", "15", "-e", "adapters/python[test]"],
+        process.env, { quietUnlessFailed: true }).code === 0;
     if (ready) writeFileSync(stamp, wanted);
   }
   const r = ready
