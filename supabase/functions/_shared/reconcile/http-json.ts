@@ -46,11 +46,17 @@ export async function getJson(url: string, options: GetJsonOptions): Promise<Jso
   const signal = AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]);
   let response: Response;
   try {
-    response = await options.fetch(url, { method: "GET", headers: { accept: "application/json" }, signal });
+    // Never followed: the answer must come from the backend the row names, and the evidence names that URL.
+    response = await options.fetch(url, { method: "GET", headers: { accept: "application/json" }, signal, redirect: "manual" });
   } catch (error) {
     if (options.signal.aborted) return { ok: false, status: null, detail: "pass deadline reached" };
     if (signal.aborted) return { ok: false, status: null, detail: `timed out after ${options.timeoutMs} ms` };
     return { ok: false, status: null, detail: `request failed: ${describe(error)}` };
+  }
+  if (response.status >= 300 && response.status <= 399) {
+    await response.body?.cancel().catch(() => undefined);
+    const location = response.headers.get("location");
+    return { ok: false, status: response.status, detail: `HTTP ${response.status} redirect${location === null ? "" : ` to ${location.slice(0, 300)}`} not followed` };
   }
   let text: string | null;
   try {

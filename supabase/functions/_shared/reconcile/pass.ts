@@ -2,10 +2,12 @@
 // (pure), apply (one guarded set-based SQL call), report (counts). Shared unchanged by the
 // Edge Function (Deno) and the operator CLI (Node).
 import type { ReconcileConfig } from "./config.ts";
-import { askBackend, type BackendReport } from "./backend-client.ts";
+import type { BackendReport } from "./backend-client.ts";
+import { askCheckedBackend } from "./backend-url.ts";
 import { type Action, type ActionType, decide, type ObservedJob } from "./decide.ts";
 import { applyMassOutageGuard } from "./guard.ts";
-import { beginPass, type ChangeColumns, emptyChangeColumns, failPass, finishPass, type Queryable } from "./database.ts";
+import { beginPass, type ChangeColumns, emptyChangeColumns, failPass, type Queryable } from "./database.ts";
+import { finishPassWithBulkhead } from "./finish-with-bulkhead.ts";
 import { describe } from "./http-json.ts";
 import type { Observation } from "./observation.ts";
 
@@ -64,7 +66,7 @@ export async function runReconcilePass(deps: PassDeps): Promise<PassSummary> {
     }
     const changes = emptyChangeColumns();
     for (const d of guarded.decisions) addChange(changes, d);
-    const summary = await finishPass(db, {
+    const summary = await finishPassWithBulkhead(db, {
       pass_id: passId, trigger, held: guarded.held, backend_reachable: backendReachable,
       backends, observed: begun.jobs.length, planned,
     }, changes);
@@ -88,7 +90,7 @@ async function observeAndDecide(jobs: ObservedJob[], deps: PassDeps) {
   const signal = AbortSignal.timeout(Math.floor(config.deadlineMs * BACKEND_SHARE_OF_DEADLINE));
   const reports = await Promise.all(
     [...byBackend].map(([url, owned]) =>
-      askBackend(url, owned.map((j) => j.id), {
+      askCheckedBackend(url, owned.map((j) => j.id), {
         fetch: deps.fetch, requestTimeoutMs: config.requestTimeoutMs, concurrency: config.concurrency,
         maxStatusBytes: config.maxStatusBytes, maxListBytes: config.maxListBytes, signal,
       })
