@@ -1,6 +1,7 @@
 // Issue 11: no answer from one backend may stop the reconciler for another. Real Deno serving the
 // real function, a real database, and two backends over HTTP: a healthy one that has lost a job,
 // and a hostile one that answers each case below. The lost job must be failed in the same pass.
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ScriptedBackend, listScript, type Script, startScriptedBackend } from "../../../scripts/fuzz/scripted-backend.ts";
 import { freshDatabase, type TestDatabase } from "../support/database.ts";
@@ -64,6 +65,23 @@ describe("finding 1: one odd answer no longer fails the pass for every backend",
     expect(lost).toMatchObject({ status: "failed", status_reason: "lost: backend has no record" });
     expect(odd).toMatchObject({ status: "failed", status_reason: reason });
     expect(odd.status_evidence.backend_answer.note ?? null).toBe(note);
+  });
+});
+
+describe("finding 2: a list answer under the old 32 MiB cap no longer takes the function past 256 MB", () => {
+  const peakRssMb = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${fn.pid}/status`, "utf8"))![1]) / 1024;
+
+  it.each([
+    ["30 MiB of small entries (~1M jobs)", '{"id":"x","status":"running"},', 30 * 2 ** 20, "body larger than 8388608 bytes"],
+    ["1 MiB of empty objects (~350k)", "{},", 2 ** 20, "body has more than 300000 objects and arrays"],
+  ])("%s: unreachable, and the function stays far below 256 MB", async (_label, entry, bytes, detail) => {
+    const body = `{"jobs":[${entry.repeat(Math.floor(bytes / entry.length))}{}]}`;
+    const { answer, lost } = await passWith(() => () => ({ status: 200, body }));
+    expect(answer.body.outcome).toBe("applied");
+    expect(lost.status).toBe("failed");
+    const backend = answer.body.backends.find((b: { url: string }) => b.url === hostile.url);
+    expect(backend).toMatchObject({ reachable: false, error: detail });
+    expect(peakRssMb()).toBeLessThan(200);
   });
 });
 
