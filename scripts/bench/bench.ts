@@ -9,6 +9,8 @@ import { TrainingBackendSimulator } from "../simulator/training-backend.ts";
 import { activeJobIds, JOBS_PER_USER, loadDataset, someUserIds, USERS } from "./dataset.ts";
 import { benchFunction, passHeap } from "./function-limits.ts";
 import { benchHeartbeats } from "./heartbeats.ts";
+import { benchListAtCap, type Filler, FILLERS } from "./list-at-cap.ts";
+import { loadPassConfig } from "../../supabase/functions/_shared/reconcile/config.ts";
 import { benchReadPath, explainUserPage } from "./read-path.ts";
 import { benchReconcilePass } from "./reconcile-pass.ts";
 import type { Row } from "./timing.ts";
@@ -59,6 +61,13 @@ async function main() {
   await sim.stop();
   await db.end();
 
+  log("the function with a list answer just under the size cap…");
+  const listUrl = await recreateDatabase(localStackUrl(), "truthful_jobs_bench_list");
+  const defaults = loadPassConfig({ BACKEND_URL: "http://127.0.0.1:1" });
+  const capBytes = defaults.ok ? defaults.config.maxListBytes : 0;
+  const atCap = [];
+  for (const shape of Object.keys(FILLERS) as Filler[]) atCap.push(await benchListAtCap(listUrl, capBytes, shape));
+
   const rows: Row[] = [
     { what: "Read: a user's 20 newest jobs via the view (1M rows, 10k users, RLS)", comparedWith: "the raw table",
       measured: `${read.viewMs.toFixed(3)} ms vs ${read.tableMs.toFixed(3)} ms`, ratio: x(read.viewMs / read.tableMs), target: "≤ 1.10×",
@@ -92,6 +101,11 @@ async function main() {
         measured: `peak ${h.peakHeapMb.toFixed(0)} MB heap (${h.peakRssMb.toFixed(0)} MB RSS)`, ratio: `${(h.peakHeapMb / 256).toFixed(2)}× heap`,
         target: "≤ 1×", met: h.peakHeapMb <= 256 } as Row,
     ]),
+    ...atCap.map((r) => ({
+      what: `Function, list answer just under the ${r.capMib} MiB cap (${r.entries} ${r.shape} entries)`, comparedWith: "Supabase limit: 256 MB",
+      measured: `peak ${r.peakRssMb.toFixed(0)} MB RSS (${r.idleRssMb.toFixed(0)} MB idle)`, ratio: `${(r.peakRssMb / 256).toFixed(2)}× RSS`,
+      target: "≤ 1×", met: r.peakRssMb <= 256,
+    } as Row)),
   ];
 
   const widths = [62, 56, 38, 16, 14];
@@ -102,7 +116,7 @@ async function main() {
   console.log(`\nplan of a user's 20 newest jobs through the view:\n${plan}`);
   console.log(`\nbench took ${((Date.now() - started) / 1000).toFixed(0)} s`);
   mkdirSync(join(root, ".local"), { recursive: true });
-  writeFileSync(join(root, ".local/bench-results.json"), JSON.stringify({ rows, read, readSlow, pass, beats, fn10k, fn100k, heap10k, heap100k, plan }, null, 2));
+  writeFileSync(join(root, ".local/bench-results.json"), JSON.stringify({ rows, read, readSlow, pass, beats, fn10k, fn100k, heap10k, heap100k, atCap, plan }, null, 2));
 }
 
 main().then(() => process.exit(0)).catch((error) => {

@@ -20,6 +20,8 @@ export async function loadDataset(db: pg.Client): Promise<void> {
            case when n = $1 then null else now() - ($1 - n) * interval '1 hour' + interval '30 minutes' end,
            case when n = $1 then now() - random() * interval '30 seconds' else now() - ($1 - n) * interval '1 hour' + interval '30 minutes' end
     from auth.users u cross join generate_series(1, $1) n`, [JOBS_PER_USER]);
+  // The writer's heartbeat is the row's last write here (the insert bypassed the stamping trigger).
+  await db.query("update public.local_training_jobs set heartbeat_at = updated_at");
   await db.query("set session_replication_role = origin");
   await db.query("vacuum analyze public.local_training_jobs");
   await db.query("analyze auth.users");

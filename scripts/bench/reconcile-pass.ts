@@ -26,7 +26,8 @@ async function resetRows(db: pg.Client, active: string[], lost: string[]) {
   await db.query("set local session_replication_role = replica");
   await db.query(`update public.local_training_jobs set status = 'running', status_reason = null, status_evidence = null,
                     completed_at = null, updated_at = now() - random() * interval '30 seconds' where id = any($1)`, [active]);
-  await db.query("update public.local_training_jobs set updated_at = now() - interval '1 hour' where id = any($1)", [lost]);
+  await db.query("update public.local_training_jobs set heartbeat_at = updated_at, confirmed_at = null, confirmed_until = null where id = any($1)", [active]);
+  await db.query("update public.local_training_jobs set updated_at = now() - interval '1 hour', heartbeat_at = now() - interval '1 hour' where id = any($1)", [lost]);
   await db.query("commit");
   await db.query("delete from jobs_private.reconcile_runs");
 }

@@ -37,7 +37,10 @@ async function readOptions(request: Request): Promise<{ trigger: string; dryRun:
   }
   const trigger = body.trigger ?? "manual";
   if (typeof trigger !== "string" || !TRIGGER.test(trigger)) return "trigger must be 1-40 letters, digits or _.:-";
-  const flag = url.searchParams.get("dry_run");
+  // Given twice, the first or the last could win depending on who reads it: refuse instead.
+  const flags = url.searchParams.getAll("dry_run");
+  if (flags.length > 1) return "dry_run given more than once";
+  const flag = flags[0] ?? null;
   if (flag !== null && !["0", "1", "true", "false"].includes(flag)) return "dry_run must be 1 or 0";
   if (body.dry_run !== undefined && typeof body.dry_run !== "boolean") return "dry_run must be a boolean";
   return { trigger, dryRun: flag === "1" || flag === "true" || body.dry_run === true };

@@ -9,6 +9,8 @@ import { loadStandIns, pushMigrations } from "../support/stand-ins.ts";
 const name = `legacy_${randomBytes(5).toString("hex")}`;
 let db: pg.Client;
 let pushOutput = "";
+let firstPushError = "";
+let mappingUpdate = "";
 
 // The table as the seed project has it: no status constraint, no updated_at default or trigger,
 // and columns of its own (progress, error_message) that the migrations know nothing about.
@@ -42,6 +44,15 @@ beforeAll(async () => {
   db = new pg.Client({ connectionString: url });
   await db.connect();
   await db.query(seedTable);
+  // The seed's 'error' row stops the push, which names the statuses and the UPDATE that maps them.
+  try {
+    pushMigrations(url);
+  } catch (error) {
+    const { stdout = "", stderr = "" } = error as { stdout?: string; stderr?: string };
+    firstPushError = `${stdout}${stderr}`;
+  }
+  mappingUpdate = /run: (update public\.local_training_jobs .*?;)/.exec(firstPushError)?.[1] ?? "";
+  if (mappingUpdate) await db.query(mappingUpdate);
   pushOutput = pushMigrations(url);
 });
 
@@ -72,14 +83,35 @@ describe("migrating a project that already has local_training_jobs", () => {
     expect(rows).toEqual([{ status: "running", effective_status: "stale" }]);
   });
 
-  it("leaves a legacy row with an unknown status in place but checks every new write", async () => {
+  it("stops the push at an unknown status, naming it and the one UPDATE that maps it", () => {
+    expect(firstPushError).toContain("local_training_jobs has rows with unknown statuses: 'error' (1 rows)");
+    expect(mappingUpdate).toMatch(/^update public\.local_training_jobs set status = 'failed'/);
+  });
+
+  it("after the mapping, the old row is failed with its legacy status as the reason, and can be written", async () => {
     const { rows } = await db.query(
-      "select status from public.local_training_jobs where id = '00000000-0000-0000-0000-00000000000b'",
+      "select status, status_reason from public.local_training_jobs where id = '00000000-0000-0000-0000-00000000000b'",
     );
-    expect(rows).toEqual([{ status: "error" }]);
+    expect(rows).toEqual([{ status: "failed", status_reason: "legacy status: error" }]);
+    // A heartbeat-like write to it: refused by the NOT VALID check before the mapping.
+    await db.query("update public.local_training_jobs set progress = 1 where id = '00000000-0000-0000-0000-00000000000b'");
     await expect(
       db.query("insert into public.local_training_jobs (model_name, status) values ('x', 'error')"),
     ).rejects.toThrow(/local_training_jobs_status_is_known/);
+  });
+
+  it("keeps inserts without a status working: the status is queued and the history says why", async () => {
+    const left = await db.query("insert into public.local_training_jobs (model_name) values ('no-status') returning id, status");
+    const nulled = await db.query("insert into public.local_training_jobs (model_name, status) values ('null-status', null) returning id, status");
+    expect([left.rows[0].status, nulled.rows[0].status]).toEqual(["queued", "queued"]);
+    const history = await db.query(
+      "select to_status, reason from public.local_training_job_history where job_id = any($1) order by id",
+      [[left.rows[0].id, nulled.rows[0].id]],
+    );
+    expect(history.rows).toEqual([
+      { to_status: "queued", reason: "status missing at insert: defaulted to queued" },
+      { to_status: "queued", reason: "status missing at insert: defaulted to queued" },
+    ]);
   });
 
   it("accepts the backend's persist_job() writes unchanged: insert, heartbeat, then failure", async () => {

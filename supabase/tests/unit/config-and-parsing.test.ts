@@ -49,7 +49,7 @@ describe("parsing a backend's job entry", () => {
       { kind: "alive", status: "running", marker: '{"p":0.5,"s":50,"t":"2026-11-29T10:00:00Z"}', progress: 0.5 }],
     [{ status: "queued", progress: "half", step: 3 }, { kind: "alive", status: "queued", marker: '{"s":3}', progress: null }],
     [{ status: "completed", completed_at: "2026-11-29T10:00:00Z" }, { kind: "terminal", status: "completed", error: null, finishedAt: "2026-11-29T10:00:00Z" }],
-    [{ status: "failed", error: "OOM", completed_at: "not a date" }, { kind: "terminal", status: "failed", error: "OOM", finishedAt: null }],
+    [{ status: "failed", error: "OOM", completed_at: "not a date" }, { kind: "terminal", status: "failed", error: "OOM", finishedAt: null, note: 'completed_at ignored "not a date": not ISO 8601' }],
   ])("reads %j", (entry, expected) => expect(parseJobEntry(entry)).toEqual(expected));
 
   it.each([[null], ["running"], [[]], [{ status: 42 }], [{ status: "RUNNING" }], [{ status: "stale" }], [{ status: "failed", error: 7 }]])(

@@ -4,7 +4,8 @@ import { createHash, timingSafeEqual } from "node:crypto";
 const digest = (value: string) => createHash("sha256").update(value).digest();
 
 export function bearerMatches(authorization: string | null, secret: string): boolean {
-  const match = /^Bearer (.+)$/.exec(authorization ?? "");
+  // The scheme is case-insensitive (RFC 9110 §11.1): "bearer" and "BEARER" are the same.
+  const match = /^Bearer +(.+)$/i.exec(authorization ?? "");
   // Hashing first gives equal lengths, so the comparison time says nothing about the secret.
   return timingSafeEqual(digest(match?.[1] ?? ""), digest(secret)) && match !== null;
 }

@@ -4,7 +4,8 @@
 // One list request when the backend offers it; otherwise one status request per job, with
 // bounded concurrency. Every failure is "unreachable" for the jobs it covers.
 import { describe, getJson } from "./http-json.ts";
-import { entryJobId, type Observation, parseJobEntry } from "./observation.ts";
+import { entryJobId, MAX_ERROR_TEXT, type Observation, parseJobEntry } from "./observation.ts";
+import { storableDeep } from "./sanitize.ts";
 
 export interface BackendAskOptions {
   fetch: typeof fetch;
@@ -17,7 +18,8 @@ export interface BackendAskOptions {
 
 export interface BackendReport {
   url: string;
-  mode: "list" | "per-job";
+  /** "misconfigured": its backend_url was refused and it was never asked (see backend-url.ts). */
+  mode: "list" | "per-job" | "misconfigured";
   /** True when the backend gave at least one usable answer. */
   reachable: boolean;
   /** Why it was not reachable (or the first failure seen). */
@@ -25,17 +27,32 @@ export interface BackendReport {
   observations: Map<string, Observation>;
 }
 
+/**
+ * Objects and arrays a list answer may hold: bounds the function's memory whatever the entries'
+ * shape (at the 8 MiB cap, 300k empty objects stay near 100 MB RSS; npm run bench). The seed's
+ * entries are ~100 bytes, so 8 MiB of them is ~85k jobs, well inside this.
+ */
+const MAX_LIST_CONTAINERS = 300_000;
+
 /** A backend that does not offer the list answers these; then we ask job by job. */
 const LIST_NOT_OFFERED = new Set([404, 405, 501]);
 
 export async function askBackend(url: string, jobIds: string[], options: BackendAskOptions): Promise<BackendReport> {
   const listed = await askList(url, jobIds, options);
-  if (listed) return listed;
-  return askEach(url, jobIds, options);
+  return storableReport(listed ?? await askEach(url, jobIds, options));
+}
+
+/** The boundary: every string the backend supplied, made storable before anything else sees it. */
+function storableReport(report: BackendReport): BackendReport {
+  const observations = new Map<string, Observation>();
+  for (const [id, observation] of report.observations) observations.set(id, storableDeep(observation, MAX_ERROR_TEXT));
+  return { ...report, error: report.error === null ? null : storableDeep(report.error, MAX_ERROR_TEXT), observations };
 }
 
 async function askList(url: string, jobIds: string[], options: BackendAskOptions): Promise<BackendReport | null> {
-  const answer = await getJson(`${url}/api/training/jobs`, { ...options, timeoutMs: options.requestTimeoutMs, maxBytes: options.maxListBytes });
+  const answer = await getJson(`${url}/api/training/jobs`, {
+    ...options, timeoutMs: options.requestTimeoutMs, maxBytes: options.maxListBytes, maxContainers: MAX_LIST_CONTAINERS,
+  });
   // Whether or not the body was JSON, these statuses mean the backend has no list to offer.
   if (answer.status !== null && LIST_NOT_OFFERED.has(answer.status)) return null;
   const fail = (detail: string): BackendReport => ({

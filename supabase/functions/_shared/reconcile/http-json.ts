@@ -9,17 +9,33 @@ export interface GetJsonOptions {
   fetch: typeof fetch;
   timeoutMs: number;
   maxBytes: number;
+  /**
+   * At most this many objects and arrays in the document. Memory after parsing grows with their
+   * number more than with bytes: 8 MiB of `{},` is 2.8M objects and took the function to 388 MB
+   * RSS (scripts/bench/list-at-cap.ts). Counted on the raw bytes, before parsing.
+   */
+  maxContainers?: number;
   /** The pass's deadline: aborts this request too. */
   signal: AbortSignal;
 }
 
-async function readCapped(response: Response, maxBytes: number): Promise<string | null> {
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+
+/** Upper bound on the objects and arrays in a JSON text (brackets inside strings count too). */
+function containerBound(bytes: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] === OPEN_BRACE || bytes[i] === OPEN_BRACKET) n++;
+  return n;
+}
+
+async function readCapped(response: Response, maxBytes: number): Promise<Uint8Array | null> {
   const declared = Number(response.headers.get("content-length") ?? "NaN");
   if (declared > maxBytes) {
     await response.body?.cancel();
     return null;
   }
-  if (!response.body) return "";
+  if (!response.body) return new Uint8Array();
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -39,22 +55,32 @@ async function readCapped(response: Response, maxBytes: number): Promise<string 
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  return bytes;
 }
 
 export async function getJson(url: string, options: GetJsonOptions): Promise<JsonAnswer> {
   const signal = AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]);
   let response: Response;
   try {
-    response = await options.fetch(url, { method: "GET", headers: { accept: "application/json" }, signal });
+    // Never followed: the answer must come from the backend the row names, and the evidence names that URL.
+    response = await options.fetch(url, { method: "GET", headers: { accept: "application/json" }, signal, redirect: "manual" });
   } catch (error) {
     if (options.signal.aborted) return { ok: false, status: null, detail: "pass deadline reached" };
     if (signal.aborted) return { ok: false, status: null, detail: `timed out after ${options.timeoutMs} ms` };
     return { ok: false, status: null, detail: `request failed: ${describe(error)}` };
   }
+  if (response.status >= 300 && response.status <= 399) {
+    await response.body?.cancel().catch(() => undefined);
+    const location = response.headers.get("location");
+    return { ok: false, status: response.status, detail: `HTTP ${response.status} redirect${location === null ? "" : ` to ${location.slice(0, 300)}`} not followed` };
+  }
   let text: string | null;
   try {
-    text = await readCapped(response, options.maxBytes);
+    const bytes = await readCapped(response, options.maxBytes);
+    if (bytes !== null && options.maxContainers !== undefined && containerBound(bytes) > options.maxContainers) {
+      return { ok: false, status: response.status, detail: `body has more than ${options.maxContainers} objects and arrays` };
+    }
+    text = bytes === null ? null : new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch (error) {
     if (options.signal.aborted) return { ok: false, status: response.status, detail: "pass deadline reached" };
     if (signal.aborted) return { ok: false, status: response.status, detail: `timed out after ${options.timeoutMs} ms` };

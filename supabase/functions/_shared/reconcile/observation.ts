@@ -2,6 +2,7 @@
 // strict: anything that is not exactly the documented shape is "malformed", and nothing is
 // concluded from it.
 import { type ActiveStatus, isActiveStatus, isTerminalStatus, type TerminalStatus } from "../job-status.ts";
+import { storableText, strictTimestamp } from "./sanitize.ts";
 
 /**
  * The backend's evidence of movement: its progress, step and own progress timestamp, as one
@@ -12,13 +13,14 @@ export type ProgressMarker = string | null;
 
 export type Observation =
   | { kind: "alive"; status: ActiveStatus; marker: ProgressMarker; progress: number | null }
-  | { kind: "terminal"; status: TerminalStatus; error: string | null; finishedAt: string | null }
+  | { kind: "terminal"; status: TerminalStatus; error: string | null; finishedAt: string | null; note?: string }
   /** The backend answered and has no such job (404 with a JSON body, or absent from its list). */
   | { kind: "unknown"; via: "status-404" | "absent-from-list" }
   /** No usable answer: refused, timed out, 5xx, malformed. Nothing may be concluded from it. */
   | { kind: "unreachable"; detail: string };
 
-const MAX_ERROR_TEXT = 500;
+/** Code points of a backend's text we keep (error texts, details). */
+export const MAX_ERROR_TEXT = 500;
 const MAX_MARKER = 200;
 
 /** Parses one job's entry from `GET /status/{id}` or from the list. Returns null when malformed. */
@@ -34,11 +36,14 @@ export function parseJobEntry(entry: unknown): Observation | null {
   }
   if (isTerminalStatus(status)) {
     if (error !== undefined && error !== null && typeof error !== "string") return null;
+    // A finish time Postgres would refuse becomes null, and the evidence says why.
+    const finished = typeof completedAt === "string" ? strictTimestamp(completedAt) : { value: null, note: null };
     return {
       kind: "terminal",
       status,
-      error: typeof error === "string" && error ? error.slice(0, MAX_ERROR_TEXT) : null,
-      finishedAt: typeof completedAt === "string" && !Number.isNaN(Date.parse(completedAt)) ? completedAt : null,
+      error: typeof error === "string" ? storableText(error, MAX_ERROR_TEXT) || null : null,
+      finishedAt: finished.value,
+      ...(finished.note === null ? {} : { note: `completed_at ${finished.note}` }),
     };
   }
   return null;

@@ -2,12 +2,12 @@
 // (pure), apply (one guarded set-based SQL call), report (counts). Shared unchanged by the
 // Edge Function (Deno) and the operator CLI (Node).
 import type { ReconcileConfig } from "./config.ts";
-import { askBackend, type BackendAskOptions, type BackendReport, forwardCancel } from "./backend-client.ts";
+import { type BackendAskOptions, type BackendReport, forwardCancel } from "./backend-client.ts";
+import { askCheckedBackend } from "./backend-url.ts";
 import { type Action, type ActionType, decide, type ObservedJob } from "./decide.ts";
 import { applyMassOutageGuard, describeHolds } from "./guard.ts";
-import {
-  beginPass, type CancelColumns, type ChangeColumns, emptyChangeColumns, failPass, finishPass, type Queryable,
-} from "./database.ts";
+import { beginPass, type CancelColumns, type ChangeColumns, emptyChangeColumns, failPass, finishPass, type Queryable } from "./database.ts";
+import { finishPassWithBulkhead } from "./finish-with-bulkhead.ts";
 import { describe } from "./http-json.ts";
 import type { Observation } from "./observation.ts";
 
@@ -69,10 +69,13 @@ export async function runReconcilePass(deps: PassDeps): Promise<PassSummary> {
     }
     const changes = emptyChangeColumns();
     for (const d of guarded.decisions) addChange(changes, d);
-    const summary = await finishPass(db, {
+    const pass = {
       pass_id: passId, trigger, held: guarded.held, ...(heldWhy ? { held_why: heldWhy } : {}),
       backend_reachable: backendReachable, backends, observed: begun.jobs.length, planned,
-    }, config.passIntervalMs, changes, cancels);
+    };
+    // Cancels ride along with every part the bulkhead tries; recording one twice changes nothing.
+    const summary = await finishPassWithBulkhead(db, pass, changes,
+      (part) => finishPass(db, pass, config.passIntervalMs, part, cancels));
     return { ...report, ...summary, pass_id: passId, outcome: String(summary.outcome), duration_ms: Date.now() - started };
   } catch (error) {
     const message = describe(error);
@@ -100,7 +103,7 @@ async function observeAndDecide(jobs: ObservedJob[], deps: PassDeps) {
     [...byBackend].map(async ([url, owned]) => {
       // Cancels first, so the status asked next already shows a backend that stopped the job.
       if (!deps.dryRun) await forwardCancels(url, owned, options, cancels);
-      return askBackend(url, owned.map((j) => j.id), options);
+      return askCheckedBackend(url, owned.map((j) => j.id), options);
     }),
   );
   const decisions: PlannedDecision[] = [];

@@ -1,0 +1,35 @@
+// A row's backend_url decides where the pass sends requests, so it is checked before any request:
+// a data: URL would answer its own job's status, a file: URL would make the function read a local
+// file, and credentials in a URL end up in logs and evidence. A refused URL makes its backend
+// "misconfigured" in the pass summary and the health view; its jobs are treated as unreachable
+// (only the hard timeout applies) and it is never fetched.
+import { askBackend, type BackendAskOptions, type BackendReport } from "./backend-client.ts";
+
+export type BackendUrlCheck = { ok: true } | { ok: false; reason: string };
+
+/** Pure: why `raw` may not be fetched, or ok. Never echoes the URL (it may hold a password). */
+export function checkBackendUrl(raw: string): BackendUrlCheck {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return { ok: false, reason: "backend_url is not a valid URL" };
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return { ok: false, reason: `backend_url must be http or https, not ${url.protocol.slice(0, 20)}` };
+  }
+  if (url.username !== "" || url.password !== "") return { ok: false, reason: "backend_url must not carry credentials" };
+  if (url.search !== "" || url.hash !== "") return { ok: false, reason: "backend_url must not have a query or fragment" };
+  return { ok: true };
+}
+
+/** askBackend, for a URL that passes checkBackendUrl; a "misconfigured" report, without a request, otherwise. */
+export async function askCheckedBackend(url: string, jobIds: string[], options: BackendAskOptions): Promise<BackendReport> {
+  const check = checkBackendUrl(url);
+  if (check.ok) return askBackend(url, jobIds, options);
+  const observation = { kind: "unreachable", detail: `misconfigured: ${check.reason}` } as const;
+  return {
+    url, mode: "misconfigured", reachable: false, error: check.reason,
+    observations: new Map(jobIds.map((id) => [id, observation])),
+  };
+}
