@@ -117,20 +117,3 @@ export async function setUpStage(url: string, act: Act): Promise<Stage> {
     throw error;
   }
 }
-
-/** A signed-in user's cancel, through RLS, as the app's cancel button sends it. */
-export async function requestCancelAsUser(pool: pg.Pool, userId: string, jobId: string): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query("begin");
-    await client.query("select set_config('request.jwt.claims', $1, true)", [JSON.stringify({ sub: userId, role: "authenticated" })]);
-    await client.query("set local role authenticated");
-    await client.query("update public.local_training_jobs set status = 'cancelled' where id = $1", [jobId]);
-    await client.query("commit");
-  } catch (error) {
-    await client.query("rollback").catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
-}

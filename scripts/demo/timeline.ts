@@ -1,6 +1,7 @@
 // The faults of one act, at fixed times after it starts. Returns a stop function.
 import type { Act } from "./scenarios.ts";
-import { requestCancelAsUser, type Stage } from "./stage.ts";
+import { requestCancelAsUser } from "../lib/transaction.ts";
+import type { Stage } from "./stage.ts";
 
 export function playTimeline(act: Act, s: Stage, say: (text: string) => void): () => void {
   const id = (key: string) => s.ids.get(key)!;

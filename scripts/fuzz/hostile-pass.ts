@@ -14,6 +14,7 @@ import { loadPassConfig } from "../../supabase/functions/_shared/reconcile/confi
 import { runReconcilePass } from "../../supabase/functions/_shared/reconcile/pass.ts";
 import { isJobStatus } from "../../supabase/functions/_shared/job-status.ts";
 import { serveReconcileFunction, type ServedFunction } from "../lib/serve-function.ts";
+import { inTransaction } from "../lib/transaction.ts";
 import { HOSTILE_JOB_IDS, type HostileBackend, hostileBackend, statedStatuses, toScriptedAnswer } from "./hostile-answers.ts";
 import { listScript, type Script, startScriptedBackend } from "./scripted-backend.ts";
 
@@ -67,9 +68,7 @@ async function resetJobs(pool: pg.Pool, hostileUrl: string, silence: number[]): 
     [HEALTHY.lost, "running", null, 300],
     ...HOSTILE_JOB_IDS.map((id, i) => [id, "running", hostileUrl, silence[i] ?? 0] as [string, string, string, number]),
   ];
-  const client = await pool.connect();
-  try {
-    await client.query("begin");
+  await inTransaction(pool, async (client) => {
     await client.query("delete from public.local_training_jobs");
     // Rows whose last sign of life is in the past: the stamping trigger is bypassed for this write.
     await client.query("set local session_replication_role = replica");
@@ -79,13 +78,7 @@ async function resetJobs(pool: pg.Pool, hostileUrl: string, silence: number[]): 
        from unnest($1::uuid[], $2::text[], $3::text[], $4::int[]) as r(id, status, backend_url, silence)`,
       [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3])],
     );
-    await client.query("commit");
-  } catch (error) {
-    await client.query("rollback").catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 function check(condition: boolean, message: string, context: unknown): void {

@@ -4,13 +4,12 @@
 // The stamping trigger would set updated_at to now(), so it is bypassed for this one write
 // (session_replication_role needs a superuser; writers cannot do this).
 import type pg from "pg";
+import { inTransaction } from "./transaction.ts";
 
 export async function backdateJob(
   pool: pg.Pool, jobId: string, seconds: number, opts: { createdToo?: boolean } = {},
 ): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query("begin");
+  await inTransaction(pool, async (client) => {
     await client.query("set local session_replication_role = replica");
     await client.query(
       `update public.local_training_jobs j
@@ -25,11 +24,5 @@ export async function backdateJob(
        where j.id = shift.id`,
       [jobId, seconds, opts.createdToo ?? false],
     );
-    await client.query("commit");
-  } catch (error) {
-    await client.query("rollback").catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -5,6 +5,7 @@
 // against one that follows this project's contract. Production timings throughout (grace 2 min,
 // hard timeout 10 min, passes every 10 min, running stale after 2 min); time passes by backdating.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { requestCancelAsUser } from "../../../scripts/lib/transaction.ts";
 import type { BackendFlavor } from "../../../scripts/simulator/training-backend.ts";
 import { backdate, history, jobRow, makeJob, makeUser, runs } from "../support/jobs.ts";
 import { type ReconcileFixture, reconcileFixture } from "../support/reconcile-fixture.ts";
@@ -240,7 +241,7 @@ describe.each<BackendFlavor>(["seed", "contract"])("against a %s backend", (flav
       ? "the request survives the next blind upsert, reads cancelling, and the backend's missing endpoint is recorded"
       : "the request is forwarded, the backend stops the training, and the job reads cancelled", async () => {
       const id = await runningJob("cancel-me");
-      await requestCancel(f, user, id);
+      expect(await requestCancelAsUser(f.db.pool, user, id)).toBe(1);
       await train(id); // the legacy heartbeat upserts status = 'running'
       expect(await jobRow(f.db.pool, id)).toMatchObject({ status: "running", effective_status: "cancelling" });
 
@@ -260,17 +261,3 @@ describe.each<BackendFlavor>(["seed", "contract"])("against a %s backend", (flav
     });
   });
 });
-
-async function requestCancel(f: ReconcileFixture, userId: string, jobId: string) {
-  const client = await f.db.pool.connect();
-  try {
-    await client.query("begin");
-    await client.query("select set_config('request.jwt.claims', $1, true)", [JSON.stringify({ sub: userId, role: "authenticated" })]);
-    await client.query("set local role authenticated");
-    const { rowCount } = await client.query("update public.local_training_jobs set status = 'cancelled' where id = $1", [jobId]);
-    expect(rowCount).toBe(1);
-    await client.query("commit");
-  } finally {
-    client.release();
-  }
-}
