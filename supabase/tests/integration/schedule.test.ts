@@ -148,8 +148,13 @@ describe("the deploy script", () => {
   });
 });
 
+// Slow: pg_cron 1.4 (Debian's) schedules by the minute, so this waits up to 90 s for a real tick.
+// It runs in CI (CI=true) and with SLOW_TESTS=1; everything else about the schedule is tested
+// above by running the stored command directly.
+const slowTestsOn = Boolean(process.env.CI || process.env.SLOW_TESTS);
+
 describe("a real pg_cron tick", () => {
-  it("runs the stored command within a minute: one database gets a pass, one without secrets a failed run", async () => {
+  it.runIf(slowTestsOn)("runs the stored command within a minute: one database gets a pass, one without secrets a failed run", async () => {
     const bare = await freshDatabase(); // migrated, but no Vault secrets
     const suffix = Math.random().toString(36).slice(2, 8);
     const jobs = [`reconcile-tick-${suffix}`, `reconcile-tick-bare-${suffix}`];
