@@ -3,6 +3,12 @@
 -- reconciler recently presumed dead (so a backend that contradicts it revives them);
 -- finish writes confirmations (confirmed_at/until), markers and forwarded cancels with the changes.
 
+-- The failures a pass looks at again (presumed, recent). Its columns are never touched by a
+-- heartbeat, so heartbeats stay HOT.
+create index if not exists local_training_jobs_presumed_dead_idx
+  on public.local_training_jobs (completed_at)
+  where status = 'failed' and status_evidence ->> 'rule' in ('fail_lost', 'fail_heartbeat_lost', 'fail_stalled');
+
 drop function if exists jobs_private.begin_reconcile_pass(uuid, text, interval, boolean);
 drop function if exists jobs_private.finish_reconcile_pass(jsonb, uuid[], text[], timestamptz[], text[], text[], text[], timestamptz[], jsonb[]);
 
@@ -62,8 +68,11 @@ begin
         j.status = 'failed'
       ) order by j.id)
       from public.local_training_jobs j
+      -- Written out, not through is_presumed_dead() (its SET search_path stops inlining), so the
+      -- two partial indexes serve it as a BitmapOr: 6 ms instead of a 780 ms scan at 300k rows.
       where j.status in ('queued', 'pending', 'running')
-         or (jobs_private.is_presumed_dead(j.status, j.status_evidence) and j.completed_at > now() - p_revive_window)
+         or (j.status = 'failed' and j.status_evidence ->> 'rule' in ('fail_lost', 'fail_heartbeat_lost', 'fail_stalled')
+             and j.completed_at > now() - p_revive_window)
     ), '[]'::json)
   );
 end $$;
