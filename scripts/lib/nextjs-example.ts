@@ -20,7 +20,8 @@ export function ensureNextExampleDeps(log: (line: string) => void = console.erro
 function newestSourceMtime(dir: string): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if ([".next", "node_modules", "tests"].includes(entry.name)) continue;
+    // Not sources: build output, dependencies, tests, and files tsc and next write themselves.
+    if ([".next", "node_modules", "tests", "next-env.d.ts"].includes(entry.name) || entry.name.endsWith(".tsbuildinfo")) continue;
     const path = join(dir, entry.name);
     newest = Math.max(newest, entry.isDirectory() ? newestSourceMtime(path) : statSync(path).mtimeMs);
   }

@@ -96,3 +96,11 @@ it("reads failed — heartbeat lost once a real reconciler pass fails the ghost"
   mkdirSync(join(repoRoot, ".local"), { recursive: true });
   await page.screenshot({ path: join(repoRoot, ".local/recent-jobs.png"), fullPage: true });
 });
+
+it("refuses a cancel of another user's job (404, as if absent) and of a finished one (409)", async () => {
+  const cancel = (id: string) => fetch(`${kit.app.url}/api/training/jobs/${id}/cancel`, { method: "POST" });
+  expect((await cancel(jobs.someoneElses!)).status).toBe(404);
+  const { rows } = await kit.db.pool.query("select cancel_requested_at from public.local_training_jobs where id = $1", [jobs.someoneElses]);
+  expect(rows[0].cancel_requested_at).toBeNull();
+  expect((await cancel(jobs.completed!)).status).toBe(409);
+});
