@@ -17,8 +17,12 @@ export interface PersistReport {
   /** 0..1 (a seed that counts in percent is scaled down, as the Python adapter does). */
   progress: number | null;
   error: string | null;
-  /** Present when the report carries the job's fields: then a missing row is created from it. */
-  newRow: { userId: string; modelName: string | null; config: Record<string, unknown> } | null;
+  /**
+   * Present when the report carries any of the job's fields (user_id, model_name, config): then a
+   * missing row is created from it, as the seed's upsert did. A bare report (id, status, attempt,
+   * seq, progress, error) for a missing row is an unknown job.
+   */
+  newRow: { userId: string | null; modelName: string | null; config: Record<string, unknown> } | null;
 }
 
 export type ParseResult = { ok: true; report: PersistReport } | { ok: false, message: string };
@@ -58,6 +62,7 @@ export function parsePersistBody(body: unknown): ParseResult {
   const seq = positiveInteger(body.seq, "seq");
   if (typeof seq === "string") return { ok: false, message: seq };
 
+  const carriesJobFields = ["user_id", "model_name", "config"].some((k) => body[k] !== undefined && body[k] !== null);
   const config = body.config ?? {};
   if (!isObject(config)) return { ok: false, message: "config must be an object when present" };
   // The adapter sends progress at the top level; the seed keeps it in config.
@@ -83,7 +88,7 @@ export function parsePersistBody(body: unknown): ParseResult {
       seq,
       progress,
       error,
-      newRow: typeof userId === "string" ? { userId, modelName: modelName ?? null, config } : null,
+      newRow: carriesJobFields ? { userId: (userId as string | undefined) ?? null, modelName: (modelName as string | undefined) ?? null, config } : null,
     },
   };
 }

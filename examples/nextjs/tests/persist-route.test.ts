@@ -83,7 +83,7 @@ it("refuses a wrong or missing secret with 401 and changes nothing", async () =>
   expect(await row(id)).toBeUndefined();
 });
 
-it("answers 400 for a malformed body and 404 for an unknown job it cannot create", async () => {
+it("answers 400 for a malformed body and 404 for a bare report of an unknown job", async () => {
   const id = randomUUID();
   for (const [body, message] of [
     ["{not json", "not JSON"],
@@ -98,7 +98,14 @@ it("answers 400 for a malformed body and 404 for an unknown job it cannot create
     expect(answer.status, JSON.stringify(body)).toBe(400);
     expect(answer.body.error).toContain(message);
   }
-  const unknown = await kit.persist({ job_id: id, status: "running", attempt: 1, seq: 1 });
+  const unknown = await kit.persist({ job_id: id, status: "running", attempt: 1, seq: 1, progress: 0.5 });
   expect(unknown.status).toBe(404);
   expect(await row(id)).toBeUndefined();
+});
+
+it("creates the row from a report with the job's fields but no user_id, as the seed's upsert did", async () => {
+  const id = randomUUID();
+  expect((await kit.persist({ job_id: id, status: "running", model_name: "anonymous-run", attempt: 1, seq: 5 })).body)
+    .toMatchObject({ outcome: "applied", status: "running", created: true });
+  expect(await row(id)).toMatchObject({ user_id: null, model_name: "anonymous-run", status: "running" });
 });
