@@ -14,7 +14,7 @@ export async function userSupabaseClient(): Promise<SupabaseClient> {
         try {
           for (const { name, value, options } of toSet) store.set(name, value, options);
         } catch {
-          /* called from a server component: the middleware refreshes the session instead */
+          /* called from a server component: the app's @supabase/ssr middleware refreshes the session */
         }
       },
     },
