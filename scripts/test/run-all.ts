@@ -1,10 +1,12 @@
 // `npm test`: every suite against the local stack (started when it is not up), then one line
-// "N passed, N failed". Suites: pgTAP (pg_prove), Supabase's own linters, tsc, deno check, vitest, pytest (adapters/python).
+// "N passed, N failed". Suites: pgTAP (pg_prove), Supabase's own linters, tsc, deno check, vitest
+// (with the Next.js kit's routes and page in headless Chromium), pytest (adapters/python).
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cacheDenoDependencies, DenoDependenciesError, denoEnv } from "../lib/deno-deps.ts";
 import { localStackUrl } from "../lib/local-stack.ts";
+import { ensureNextExampleDeps } from "../lib/nextjs-example.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 const results: { suite: string; passed: number; failed: number }[] = [];
@@ -66,6 +68,22 @@ for (const [suite, args] of [
 {
   const r = run("npx", ["--no-install", "tsc", "-p", "tsconfig.json"]);
   results.push({ suite: "tsc --noEmit", passed: r.code === 0 ? 1 : 0, failed: r.code === 0 ? 0 : 1 });
+}
+
+// Types: the Next.js kit (its own TypeScript, its own dependencies: out of the root install,
+// installed here on first use) and its tests (the root's settings, as they import its support).
+{
+  let ready = true;
+  try {
+    ensureNextExampleDeps();
+  } catch (error) {
+    console.error(`examples/nextjs: npm ci failed (${(error as Error).message}); its checks and tests fail`);
+    ready = false;
+  }
+  const ok = ready
+    && run(process.execPath, ["examples/nextjs/node_modules/typescript/bin/tsc", "-p", "examples/nextjs/tsconfig.json", "--noEmit"]).code === 0
+    && run("npx", ["--no-install", "tsc", "-p", "examples/nextjs/tests/tsconfig.json"]).code === 0;
+  results.push({ suite: "tsc examples/nextjs", passed: ok ? 1 : 0, failed: ok ? 0 : 1 });
 }
 
 // Types: the Edge Function as Deno (and the Supabase edge runtime) compiles it.

@@ -83,17 +83,20 @@ class Db:
             (job_id,)).fetchall()]
 
     def backdate(self, job_id: str, seconds: float) -> None:
-        """As scripts/lib/backdate.ts: the row's last sign of life moves into the past."""
+        """As scripts/lib/backdate.ts: the row's last sign of life moves into the past.
+
+        Liveness is heartbeat_at and confirmed_until, not updated_at: the row's clock is shifted
+        as a whole, so the job was silent `seconds` by either witness.
+        """
         with self.conn.transaction():
             self.conn.execute("set local session_replication_role = replica")
-            # The row's clock shifts as a whole: heartbeat, backend confirmation, row version.
             self.conn.execute(
                 "update public.local_training_jobs j set updated_at = j.updated_at - shift.by, "
                 "heartbeat_at = j.heartbeat_at - shift.by, confirmed_at = j.confirmed_at - shift.by, "
                 "confirmed_until = j.confirmed_until - shift.by "
                 "from (select id, greatest(heartbeat_at, confirmed_at) - (now() - make_interval(secs => %s)) as by "
-                "      from public.local_training_jobs where id = %s) shift where j.id = shift.id",
-                (seconds, job_id))
+                "      from public.local_training_jobs where id = %s) shift "
+                "where j.id = shift.id", (seconds, job_id))
 
     def wait_for(self, job_id: str, predicate: Callable[[dict[str, Any]], bool], timeout: float = 15) -> dict[str, Any]:
         until = time.monotonic() + timeout

@@ -41,7 +41,9 @@ def create_app(env: dict[str, str]) -> FastAPI:
     processes: dict[str, dict[str, Any]] = {}  # stands in for progress.json and the child process
     tasks: dict[str, list[asyncio.Task[Any]]] = {}
     tombstones = Tombstones(float(env.get("SEED_TOMBSTONE_SECONDS", "1800")))
-    transport = (HttpTransport(env["SEED_PERSIST_URL"], timeout=2) if env.get("SEED_PERSIST_URL")
+    # SEED_PERSIST_SECRET: the persist route's shared secret (examples/nextjs checks it; the stand-in does not).
+    secret = {"Authorization": f"Bearer {env['SEED_PERSIST_SECRET']}"} if env.get("SEED_PERSIST_SECRET") else None
+    transport = (HttpTransport(env["SEED_PERSIST_URL"], timeout=2, headers=secret) if env.get("SEED_PERSIST_URL")
                  else PsycopgTransport(env["SEED_DATABASE_URL"]))
     reporter = JobReporter(transport, env["SEED_JOURNAL"], backoff=(0.05, 0.5), tombstones=tombstones)
 
