@@ -39,8 +39,10 @@ class HttpTransport:
     """POST to the Next.js persist route (the seed's `/api/training/local/jobs`).
 
     200 with an outcome: delivered. 409: delivered, the database refused it as stale or fenced.
-    Other 4xx: this report will never be accepted, drop it. 5xx, 429, timeouts, refused
-    connections, non-JSON answers (a proxy's error page): the route is down, retry later.
+    401/403: our credentials are wrong, not the report: keep it (journaled) and retry, so fixing
+    the secret loses nothing. Other 4xx: this report will never be accepted, drop it. 5xx, 429,
+    timeouts, refused connections, non-JSON answers (a proxy's error page): the route is down,
+    retry later.
     """
 
     def __init__(self, url: str, headers: dict[str, str] | None = None, timeout: float = 10.0,
@@ -56,6 +58,9 @@ class HttpTransport:
         status = response.status_code
         if status >= 500 or status in (408, 429):
             raise DeliveryError(f"persist route answered {status}", retryable=True)
+        if status in (401, 403):
+            raise DeliveryError(f"persist route refused our credentials ({status}): check the route's secret; "
+                                "reports are kept in the journal until it is fixed", retryable=True)
         try:
             body = response.json()
         except ValueError:
