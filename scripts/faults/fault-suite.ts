@@ -258,11 +258,18 @@ class TimePasses extends Step {
   constructor(readonly minutes: number) { super(); }
   check = () => true;
   async act(m: Model, r: Real) {
-    // Rows of dead or cut-off workers age; live workers kept heartbeating meanwhile.
+    // Every row's clock ages (backend confirmations, finish times); the heartbeats of dead or
+    // cut-off workers age with it, while live workers kept heartbeating meanwhile.
     const silent = m.jobs.filter((w) => !w.workerAlive || w.partitioned).map((w) => w.id);
     await r.checker.query("begin");
     await r.checker.query("set local session_replication_role = replica");
-    await r.checker.query("update public.local_training_jobs set updated_at = updated_at - make_interval(mins => $2) where id = any($1)", [silent, this.minutes]);
+    await r.checker.query(
+      `update public.local_training_jobs
+       set confirmed_at = confirmed_at - make_interval(mins => $2), confirmed_until = confirmed_until - make_interval(mins => $2),
+           completed_at = completed_at - make_interval(mins => $2),
+           updated_at = case when id = any($1) then updated_at - make_interval(mins => $2) else updated_at end,
+           heartbeat_at = case when id = any($1) then heartbeat_at - make_interval(mins => $2) else heartbeat_at end`,
+      [silent, this.minutes]);
     await r.checker.query("commit");
     for (const w of m.jobs.filter((j) => j.workerAlive && !j.partitioned)) {
       w.reporter.job(w.id, w.attempt).heartbeat();

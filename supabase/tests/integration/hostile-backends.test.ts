@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ScriptedBackend, listScript, type Script, startScriptedBackend } from "../../../scripts/fuzz/scripted-backend.ts";
 import { freshDatabase, type TestDatabase } from "../support/database.ts";
 import { serveReconcileFunction, type ServedFunction, TEST_SECRET } from "../support/edge-function.ts";
-import { jobRow, makeJob } from "../support/jobs.ts";
+import { requestCancelAsUser } from "../../../scripts/lib/transaction.ts";
+import { jobRow, makeJob, makeUser } from "../support/jobs.ts";
 import { functionEnv } from "../support/reconcile-fixture.ts";
 import { beginPass, emptyChangeColumns, finishPass } from "../../functions/_shared/reconcile/database.ts";
 import { finishPassWithBulkhead } from "../../functions/_shared/reconcile/finish-with-bulkhead.ts";
@@ -105,11 +106,18 @@ describe("finding 4: backend_url is checked before any request", () => {
     ["data:application/json,{\"status\":\"completed\"}", "backend_url must be http or https, not data:"],
     ["file:///etc/hostname", "backend_url must be http or https, not file:"],
     [`http://user:pw@127.0.0.1:1`, "backend_url must not carry credentials"],
-  ])("%s is misconfigured, never fetched, and the lost job elsewhere is still failed", async (url, reason) => {
+  ])("%s is misconfigured, never fetched (a pending cancel neither), and the lost job elsewhere is still failed", async (url, reason) => {
     const { lost, odd } = await jobsFor(url);
+    const user = await makeUser(db.pool);
+    await db.pool.query("update public.local_training_jobs set user_id = $2 where id = $1", [odd, user]);
+    expect(await requestCancelAsUser(db.pool, user, odd)).toBe(1);
     const answer = await fn.call({ body: { trigger: "test" } });
     expect(answer.body.outcome).toBe("applied");
-    expect(answer.body.backends).toContainEqual({ url, mode: "misconfigured", reachable: false, error: reason, jobs: 1 });
+    expect(answer.body.cancels_forwarded).toBe(0);
+    // The records never show a password: a URL with credentials is shown with "***".
+    const shown = url.replace("user:pw@", "***@");
+    expect(answer.body.backends).toContainEqual({ url: shown, mode: "misconfigured", reachable: false, error: reason, jobs: 1 });
+    expect(JSON.stringify(answer.body)).not.toContain(":pw@");
     expect(await jobRow(db.pool, lost)).toMatchObject({ status: "failed" });
     expect(await jobRow(db.pool, odd)).toMatchObject({ status: "running" });
     const health = await db.pool.query("select last_pass -> 'backends' as backends from jobs_private.reconcile_health");

@@ -4,6 +4,7 @@
 // "misconfigured" in the pass summary and the health view; its jobs are treated as unreachable
 // (only the hard timeout applies) and it is never fetched.
 import { askBackend, type BackendAskOptions, type BackendReport } from "./backend-client.ts";
+import { storableText } from "./sanitize.ts";
 
 export type BackendUrlCheck = { ok: true } | { ok: false; reason: string };
 
@@ -32,4 +33,18 @@ export async function askCheckedBackend(url: string, jobIds: string[], options: 
     url, mode: "misconfigured", reachable: false, error: check.reason,
     observations: new Map(jobIds.map((id) => [id, observation])),
   };
+}
+
+/** The URL as records may show it: user and password replaced by "***" (an unparsable one is cut short). */
+export function withoutCredentials(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return storableText(raw, 200);
+  }
+  if (url.username === "" && url.password === "") return raw;
+  url.username = "***";
+  url.password = "";
+  return url.toString().replace(/\/+$/, "");
 }

@@ -3,7 +3,7 @@
 // Edge Function (Deno) and the operator CLI (Node).
 import type { ReconcileConfig } from "./config.ts";
 import { type BackendAskOptions, type BackendReport, forwardCancel } from "./backend-client.ts";
-import { askCheckedBackend } from "./backend-url.ts";
+import { askCheckedBackend, checkBackendUrl, withoutCredentials } from "./backend-url.ts";
 import { type Action, type ActionType, decide, type ObservedJob } from "./decide.ts";
 import { applyMassOutageGuard, describeHolds } from "./guard.ts";
 import { beginPass, type CancelColumns, type ChangeColumns, emptyChangeColumns, failPass, finishPass, type Queryable } from "./database.ts";
@@ -101,8 +101,9 @@ async function observeAndDecide(jobs: ObservedJob[], deps: PassDeps) {
   const cancels: CancelColumns = { jobIds: [], answers: [], delivered: [] };
   const reports = await Promise.all(
     [...byBackend].map(async ([url, owned]) => {
-      // Cancels first, so the status asked next already shows a backend that stopped the job.
-      if (!deps.dryRun) await forwardCancels(url, owned, options, cancels);
+      // Cancels first, so the status asked next already shows a backend that stopped the job;
+      // never to a backend_url that may not be fetched.
+      if (!deps.dryRun && checkBackendUrl(url).ok) await forwardCancels(url, owned, options, cancels);
       return askCheckedBackend(url, owned.map((j) => j.id), options);
     }),
   );
@@ -110,10 +111,12 @@ async function observeAndDecide(jobs: ObservedJob[], deps: PassDeps) {
   const backends: BackendSummary[] = [];
   for (const report of reports) {
     const owned = byBackend.get(report.url) ?? [];
-    backends.push({ url: report.url, mode: report.mode, reachable: report.reachable, error: report.error, jobs: owned.length });
+    // What the records show: a password in a misconfigured backend_url is never written anywhere.
+    const shown = withoutCredentials(report.url);
+    backends.push({ url: shown, mode: report.mode, reachable: report.reachable, error: report.error, jobs: owned.length });
     for (const job of owned) {
       const observation = report.observations.get(job.id) ?? { kind: "unreachable", detail: "not asked" };
-      decisions.push({ job, backendUrl: report.url, observation, action: decide(job, observation, config) });
+      decisions.push({ job, backendUrl: shown, observation, action: decide(job, observation, config) });
     }
   }
   return { decisions, backends, cancels };
