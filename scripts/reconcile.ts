@@ -44,7 +44,11 @@ async function main(): Promise<void> {
 
   const databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) fail("DATABASE_URL is not set");
-  const loaded = loadPassConfig(process.env);
+  // With --every, the pass interval is the ticker's unless set: a confirmation lasts until the next pass.
+  const env = everyMs && !process.env.RECONCILE_INTERVAL_SECONDS
+    ? { ...process.env, RECONCILE_INTERVAL_SECONDS: String(Math.ceil(everyMs / 1000)) }
+    : process.env;
+  const loaded = loadPassConfig(env);
   if (!loaded.ok) fail(loaded.error);
 
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
@@ -71,10 +75,12 @@ async function main(): Promise<void> {
   let stopping = false;
   const stop = () => (stopping = true);
   process.on("SIGINT", stop).on("SIGTERM", stop);
+  // Passes start every everyMs by the wall clock (a pass's own duration does not push the next one).
+  let next = Date.now();
   while (!stopping) {
     await once();
-    const until = Date.now() + everyMs!;
-    while (!stopping && Date.now() < until) await new Promise((r) => setTimeout(r, Math.min(500, until - Date.now())));
+    next = Math.max(next + everyMs!, Date.now());
+    while (!stopping && Date.now() < next) await new Promise((r) => setTimeout(r, Math.min(500, next - Date.now())));
   }
   await pool.end();
 }

@@ -2,7 +2,7 @@
 -- reads stale only when neither vouches; a user's cancel is a request; a writer revives a presumed death.
 begin;
 set local search_path = extensions, public;
-select plan(11);
+select plan(16);
 
 select tests.create_user('live@example.com') as owner \gset
 select tests.make_job(:'owner', 'running', interval '5 minutes') as confirmed \gset
@@ -60,6 +60,39 @@ select is((select array[status, status_reason, (completed_at is null)::text] fro
   'a legacy writer''s heartbeat revives a presumed death, with a reason');
 select is((select reason from public.local_training_job_history where job_id = :'presumed' order by id desc limit 1),
   'revived: a writer reported running after fail_lost', 'the revival is in the history');
+
+-- A user's cancel request leaves the row's reason and evidence as they were.
+select tests.make_job(:'owner', 'running') as explained \gset
+update public.local_training_jobs set status_reason = 'revived: backend shows progress', status_evidence = '{"rule": "revive"}'
+where id = :'explained';
+select tests.authenticate_as(:'owner');
+update public.local_training_jobs set status = 'cancelled' where id = :'explained';
+select tests.clear_authentication();
+select is((select array[status, status_reason, status_evidence ->> 'rule'] from public.local_training_jobs where id = :'explained'),
+  array['running', 'revived: backend shows progress', 'revive'], 'a user''s cancel request does not wipe the reason or evidence');
+
+-- A writer that reports the failure itself over a presumed death: no straggler can revive it.
+select tests.make_job(:'owner', 'running') as refailed \gset
+set local jobs.actor = 'reconciler';
+update public.local_training_jobs set status = 'failed', status_reason = 'heartbeat lost',
+  status_evidence = '{"rule": "fail_heartbeat_lost"}' where id = :'refailed';
+reset jobs.actor;
+select is(public.report_job_status(:'refailed', 1, 100, 'failed', null, 'CUDA out of memory') ->> 'status', 'failed',
+  'the writer reports the failure itself');
+select is(public.report_job_status(:'refailed', 1, 200, 'running') ->> 'outcome', 'ignored_terminal',
+  'a later report cannot reopen a failure the writer itself reported');
+select is((select array[status, status_reason] from public.local_training_jobs where id = :'refailed'),
+  array['failed', 'CUDA out of memory'], 'the writer''s own reason is kept');
+
+-- A resumed job starts clean: no cancel request, confirmation or marker of the old attempt.
+select tests.make_job(:'owner', 'running') as resumed \gset
+select tests.authenticate_as(:'owner');
+update public.local_training_jobs set status = 'cancelled' where id = :'resumed';
+select tests.clear_authentication();
+select public.report_job_status(:'resumed', 1, 1, 'cancelled');
+select public.start_job_attempt(:'resumed');
+select is(public.report_job_status(:'resumed', 2, 1, 'running') ->> 'cancel_requested', 'false',
+  'a resumed job does not inherit the old attempt''s cancel request');
 
 select * from finish();
 rollback;

@@ -184,6 +184,24 @@ describe.each<BackendFlavor>(["seed", "contract"])("against a %s backend", (flav
       expect(await history(f.db.pool, id)).toHaveLength(2); // confirmations are not transitions
     });
 
+    it("one unusable answer at the next pass does not fail a job the backend vouched for; the pass after decides", async () => {
+      const id = await runningJob("vouched-then-a-blip");
+      f.sim.persistenceDown = true;
+      await pass();
+      await train(id);
+      expect(await pass()).toMatchObject({ applied: { confirm_alive: 1 } });
+      await backdate(f.db.pool, id, 10 * 60 + 5); // the next pass comes a little late
+      f.sim.mode = "error500";
+      try {
+        expect(await pass()).toMatchObject({ planned: { leave: 1 } });
+        expect(await jobRow(f.db.pool, id)).toMatchObject({ status: "running" });
+        await backdate(f.db.pool, id, 20 * 60 + 5); // and the one after: still nothing usable
+        expect(await pass()).toMatchObject({ applied: { fail_heartbeat_lost: 1 } });
+      } finally {
+        f.sim.mode = "normal";
+      }
+    });
+
     it("exactly when the job completes: the seed's backend forgot it, so it is labelled as forgotten; a contract backend's tombstone says completed", async () => {
       const id = await runningJob("finishes-during-outage");
       await pass();

@@ -59,6 +59,29 @@ describe("decide: a backend's 'running' is a claim, movement is a sign of life",
   });
 });
 
+describe("decide: a job the previous pass saw moving is vouched for until the next pass is due", () => {
+  const vouched = makeJob({ silentMs: 605_000, writerSilentMs: 1_800_000, marker: '{"p":0.5}', confirmationRunning: true });
+
+  it("one unusable answer at the next pass fails nothing (its silence is one interval by design)", () => {
+    expect(decide(vouched, { kind: "unreachable", detail: "HTTP 502" }, policy))
+      .toEqual({ type: "leave", why: "vouched for by the previous pass" });
+  });
+
+  it("one 404 at the next pass fails nothing either", () => {
+    expect(decide(vouched, { kind: "unknown", via: "status-404" }, policy)).toMatchObject({ type: "leave" });
+  });
+
+  it("no movement withdraws the confirmation instead of failing at once; the pass after decides", () => {
+    expect(decide(vouched, running('{"p":0.5}'), policy)).toMatchObject({ type: "note_progress" });
+    expect(decide({ ...vouched, confirmationRunning: false }, running('{"p":0.5}'), policy)).toMatchObject({ type: "fail_stalled" });
+  });
+
+  it("once the confirmation has run out, an unreachable backend fails the silent job", () => {
+    expect(decide({ ...vouched, confirmationRunning: false }, { kind: "unreachable", detail: "HTTP 502" }, policy))
+      .toMatchObject({ type: "fail_heartbeat_lost" });
+  });
+});
+
 describe("decide: answers the backend gives for sure", () => {
   it("writes a terminal status the backend reports, with its error text and time", () => {
     expect(decide(makeJob(), { kind: "terminal", status: "failed", error: "CUDA out of memory", finishedAt: "2026-11-29T11:00:00Z" }, policy))

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkBackendUrl } from "../../functions/_shared/reconcile/backend-url.ts";
+import { checkBackendUrl, normalizeBackendUrl, withoutCredentials } from "../../functions/_shared/reconcile/backend-url.ts";
 import { applyWithBulkhead } from "../../functions/_shared/reconcile/bulkhead.ts";
 import { storableDeep, storableText, strictTimestamp } from "../../functions/_shared/reconcile/sanitize.ts";
 import { bearerMatches } from "../../functions/_shared/reconcile/auth.ts";
@@ -78,5 +78,17 @@ describe("bearer scheme", () => {
   it("is case-insensitive", () => {
     expect(bearerMatches("bearer s3cret-of-sixteen!", "s3cret-of-sixteen!")).toBe(true);
     expect(bearerMatches("BEARER s3cret-of-sixteen!", "s3cret-of-sixteen!")).toBe(true);
+  });
+});
+
+describe("backend URLs in records and in the guard", () => {
+  it("spells one backend one way, whatever the row wrote", () => {
+    expect(["http://TRAINER.example:80/", "http://trainer.example", "http://trainer.example//"].map(normalizeBackendUrl))
+      .toEqual(["http://trainer.example", "http://trainer.example", "http://trainer.example"]);
+    expect(normalizeBackendUrl("http://u:p@h/")).toBe("http://u:p@h/"); // left for the check to refuse
+  });
+  it("never shows a password", () => {
+    expect(withoutCredentials("http://user:secret@127.0.0.1:1/x")).toBe("http://***@127.0.0.1:1/x");
+    expect(withoutCredentials("http://127.0.0.1:1")).toBe("http://127.0.0.1:1");
   });
 });

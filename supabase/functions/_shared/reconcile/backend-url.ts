@@ -48,3 +48,18 @@ export function withoutCredentials(raw: string): string {
   url.password = "";
   return url.toString().replace(/\/+$/, "");
 }
+
+/**
+ * One spelling per backend, so the guard counts a backend's jobs together whichever way rows spell
+ * its URL (case of the host, a default port, trailing slashes). Anything odd is left as it is, for
+ * checkBackendUrl to refuse.
+ */
+export function normalizeBackendUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.username || url.password || url.search || url.hash || !/^https?:$/.test(url.protocol)) return raw;
+    return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+  } catch {
+    return raw;
+  }
+}

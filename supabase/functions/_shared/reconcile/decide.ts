@@ -64,12 +64,19 @@ export type LeaveReason =
   | "backend unreachable, within hard timeout"
   | "no progress shown, within hard timeout"
   | "held by mass-outage guard"
-  | "presumed dead, backend does not contradict";
+  | "presumed dead, backend does not contradict"
+  | "vouched for by the previous pass";
 
 export type ActionType = Action["type"];
 
 export function decide(job: ObservedJob, observation: Observation, policy: DecisionPolicy): Action {
   if (job.presumedDead) return decidePresumedDead(job, observation);
+  // A job the previous pass saw moving is vouched for until the next pass is due (+ threshold): its
+  // silence is about one interval by design, so one unusable answer or one 404 fails nothing while
+  // that confirmation runs. It runs out (or a pass without movement withdraws it); the next pass decides.
+  if (job.confirmationRunning && observation.kind !== "alive" && observation.kind !== "terminal") {
+    return { type: "leave", why: "vouched for by the previous pass" };
+  }
   switch (observation.kind) {
     case "alive":
       return decideClaimOfLife(job, observation, policy);
@@ -103,7 +110,7 @@ function decideClaimOfLife(
   if (seen.status !== "running" || moved(job.marker, seen.marker)) {
     return { type: "confirm_alive", newStatus: seen.status, marker: seen.marker ?? job.marker };
   }
-  if (job.silentMs > policy.hardTimeoutMs) {
+  if (job.silentMs > policy.hardTimeoutMs && !job.confirmationRunning) {
     return { type: "fail_stalled", newStatus: "failed", reason: stalledReason(job, seen), thresholdMs: policy.hardTimeoutMs };
   }
   // Worth a write only when it changes something: a first marker to compare with next time, an

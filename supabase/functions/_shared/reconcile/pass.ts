@@ -3,7 +3,7 @@
 // Edge Function (Deno) and the operator CLI (Node).
 import type { ReconcileConfig } from "./config.ts";
 import { type BackendAskOptions, type BackendReport, forwardCancel } from "./backend-client.ts";
-import { askCheckedBackend, checkBackendUrl, withoutCredentials } from "./backend-url.ts";
+import { askCheckedBackend, checkBackendUrl, normalizeBackendUrl, withoutCredentials } from "./backend-url.ts";
 import { type Action, type ActionType, decide, type ObservedJob } from "./decide.ts";
 import { applyMassOutageGuard, describeHolds } from "./guard.ts";
 import { beginPass, type CancelColumns, type ChangeColumns, emptyChangeColumns, failPass, finishPass, type Queryable } from "./database.ts";
@@ -88,7 +88,7 @@ async function observeAndDecide(jobs: ObservedJob[], deps: PassDeps) {
   const { config } = deps;
   const byBackend = new Map<string, ObservedJob[]>();
   for (const job of jobs) {
-    const url = (job.backendUrl ?? config.backendUrl).replace(/\/+$/, "");
+    const url = normalizeBackendUrl(job.backendUrl ?? config.backendUrl);
     const owned = byBackend.get(url);
     if (owned) owned.push(job);
     else byBackend.set(url, [job]);
