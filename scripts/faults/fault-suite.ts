@@ -52,6 +52,10 @@ const partitionable = (inner: ReportTransport, real: Real): ReportTransport => (
     if (real.partitioned.has(report.jobId)) throw Object.assign(new Error("partitioned"), { code: "ECONNREFUSED" });
     return inner.send(report);
   },
+  async sendBatch(reports) {
+    if (reports.some((r) => real.partitioned.has(r.jobId))) throw Object.assign(new Error("partitioned"), { code: "ECONNREFUSED" });
+    return inner.sendBatch!(reports);
+  },
 });
 
 async function openReporter(real: Real, id: string, attempt: number): Promise<StatusReporter> {

@@ -1,5 +1,7 @@
 // The writer side for job runners: heartbeat, progress, complete and fail never wait for the
-// network. Reports are sent in order through report_job_status(); while the database or API
+// network. Reports are sent in order, everything queued in one call to report_job_statuses()
+// (one call per flush however many jobs run here; one report_job_status() call each when the
+// transport cannot batch); while the database or API
 // cannot be reached they go to a durable journal, and are replayed in order, with backoff and
 // jitter, when it is back, or after a restart.
 //
@@ -10,7 +12,7 @@
 import { Journal } from "./journal.ts";
 import { isTerminal, type Report, type ReportOutcome, type ReportStatus, sameStream } from "./report.ts";
 import { isRetryable } from "./retryable-errors.ts";
-import type { ReportTransport } from "./transport.ts";
+import type { BatchResult, ReportTransport } from "./transport.ts";
 
 export interface ReporterOptions {
   journalPath: string;
@@ -20,6 +22,8 @@ export interface ReporterOptions {
   backoff?: { baseMs: number; maxMs: number };
   /** A send that takes longer is abandoned and retried (seq makes a duplicate harmless). */
   sendTimeoutMs?: number;
+  /** Reports per call at most, when the transport can batch. */
+  maxBatch?: number;
   onWarning?: (message: string) => void;
   /** Every delivered report and what the database made of it. */
   onOutcome?: (report: Report, outcome: ReportOutcome) => void;
@@ -41,8 +45,10 @@ interface Pending {
 
 export class StatusReporter {
   private queue: Pending[] = [];
-  /** The report being sent right now: the only one a merge must not remove. */
-  private inFlight: Pending | null = null;
+  /** The reports being sent right now: the only ones a merge must not remove. */
+  private inFlight = new Set<Pending>();
+  /** The batch call was refused as a whole (say, an older database without it): one by one from then on. */
+  private singleOnly = false;
   private lastSeq = 0;
   private draining: Promise<void> | null = null;
   private failures = 0;
@@ -118,58 +124,104 @@ export class StatusReporter {
       pending.journaled = true;
     } else {
       // Merge: an unsent heartbeat of the same attempt is worthless once a newer one exists.
-      this.queue = this.queue.filter((p) => p === this.inFlight || isTerminal(p.report) || !sameStream(p.report, report));
+      this.queue = this.queue.filter((p) => this.inFlight.has(p) || isTerminal(p.report) || !sameStream(p.report, report));
     }
     this.queue.push(pending);
     this.kick();
   }
 
   private kick(): void {
-    if (!this.draining && !this.closed) this.draining = this.drain().finally(() => (this.draining = null));
+    // Started on the next turn of the event loop, so the reports a worker queues in one tick (a
+    // heartbeat per job) leave together, in one call.
+    if (!this.draining && !this.closed) {
+      this.draining = new Promise((resolve) => setImmediate(resolve)).then(() => this.drain())
+        .finally(() => (this.draining = null));
+    }
   }
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0 && !this.closed) {
-      const head = this.queue[0]!;
-      this.inFlight = head;
+      const batching = this.options.transport.sendBatch !== undefined && !this.singleOnly;
+      // The head of the queue, in order: a job's terminal report and a later heartbeat of it may
+      // share a batch, and the database applies them in array order.
+      const batch = this.queue.slice(0, batching ? (this.options.maxBatch ?? 1_000) : 1);
+      this.inFlight = new Set(batch);
+      let results: BatchResult[];
       try {
-        const outcome = await this.sendWithTimeout(head.report);
-        this.inFlight = null;
-        this.failures = 0;
-        this.queue = this.queue.filter((p) => p !== head);
-        if (this.queue.length === 0 && this.journal.size > 0) await this.journal.clear();
-        else if (head.journaled) await this.journal.remove(new Set([head.report.seq]));
-        if (outcome === "refused_fenced") this.fence(head.report);
-        this.options.onOutcome?.(head.report, outcome);
+        results = await this.sendWithTimeout(batch.map((p) => p.report), batching);
       } catch (error) {
-        this.inFlight = null;
+        this.inFlight.clear();
         if (!isRetryable(error)) {
-          this.queue = this.queue.filter((p) => p !== head);
-          if (head.journaled) await this.journal.remove(new Set([head.report.seq]));
+          if (batching) {
+            // The batch call itself is refused (not a report in it): deliver one at a time instead.
+            this.singleOnly = true;
+            this.warn(`batched reports refused (${(error as Error).message}); sending one report per call`);
+            continue;
+          }
+          const head = batch[0]!;
+          await this.forget([head]);
           this.warn(`dropped a ${head.report.status} report for job ${head.report.jobId}: ${(error as Error).message}`);
           continue;
         }
-        // Unreachable: make the backlog durable, then wait with backoff and jitter.
-        const unsaved = this.queue.filter((p) => !p.journaled);
-        await this.journal.append(unsaved.map((p) => p.report));
-        for (const p of unsaved) p.journaled = true;
-        this.failures++;
-        const ceiling = Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** (this.failures - 1));
-        await this.sleep(ceiling * (0.5 + (this.options.random ?? Math.random)() / 2));
+        await this.backOff();
+        continue;
       }
+      this.inFlight.clear();
+      this.failures = 0;
+      const done: Pending[] = [];
+      let retryLater = false;
+      for (const [i, pending] of batch.entries()) {
+        const result = results[i]!;
+        if (typeof result === "string") {
+          done.push(pending);
+          if (result === "refused_fenced") this.fence(pending.report);
+          this.options.onOutcome?.(pending.report, result);
+        } else if (!isRetryable(result.error)) {
+          done.push(pending);
+          this.warn(`dropped a ${pending.report.status} report for job ${pending.report.jobId}: ${result.error.message}`);
+        } else {
+          retryLater = true; // kept in the queue, in its place
+        }
+      }
+      await this.forget(done);
+      if (retryLater) await this.backOff();
     }
   }
 
-  private sendWithTimeout(report: Report): Promise<ReportOutcome> {
+  /** Delivered or refused for good: out of the queue and the journal. */
+  private async forget(done: Pending[]): Promise<void> {
+    if (done.length === 0) return;
+    const gone = new Set(done);
+    this.queue = this.queue.filter((p) => !gone.has(p));
+    if (this.queue.length === 0 && this.journal.size > 0) await this.journal.clear();
+    else if (done.some((p) => p.journaled)) await this.journal.remove(new Set(done.filter((p) => p.journaled).map((p) => p.report.seq)));
+  }
+
+  /** Unreachable: make the backlog durable, then wait with backoff and jitter. */
+  private async backOff(): Promise<void> {
+    const unsaved = this.queue.filter((p) => !p.journaled);
+    await this.journal.append(unsaved.map((p) => p.report));
+    for (const p of unsaved) p.journaled = true;
+    this.failures++;
+    const ceiling = Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** (this.failures - 1));
+    await this.sleep(ceiling * (0.5 + (this.options.random ?? Math.random)() / 2));
+  }
+
+  private sendWithTimeout(reports: Report[], batching: boolean): Promise<BatchResult[]> {
     const ms = this.options.sendTimeoutMs ?? 10_000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${ms} ms`), { code: "ETIMEDOUT" })), ms);
     });
-    return Promise.race([this.options.transport.send(report), timeout]).finally(() => clearTimeout(timer));
+    const { transport } = this.options;
+    const sent: Promise<BatchResult[]> = batching
+      ? transport.sendBatch!(reports)
+      : transport.send(reports[0]!).then((outcome) => [outcome]);
+    return Promise.race([sent, timeout]).finally(() => clearTimeout(timer));
   }
 
   private fence(report: Report): void {
+    if (this.fenced.has(`${report.jobId}:${report.attempt}`)) return; // a batch can carry several of its reports
     this.fenced.add(`${report.jobId}:${report.attempt}`);
     this.queue = this.queue.filter((p) => !sameStream(p.report, report));
     this.warn(`job ${report.jobId} was resumed by a newer attempt; reports from attempt ${report.attempt} are refused`);

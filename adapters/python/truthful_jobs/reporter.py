@@ -5,7 +5,9 @@ report sent while Next.js is down is lost, and a late or replayed one can regres
 
 - every report carries the job's `attempt` and a strictly increasing `seq`, so
   report_job_status() ignores stale and replayed reports and refuses a superseded attempt;
-- persist_job() never waits on the network: a background thread delivers reports in order;
+- persist_job() never waits on the network: a background thread delivers reports in order, all
+  that is queued in one call when the transport can batch (PsycopgTransport: one
+  report_job_statuses() call per tick, however many jobs run here);
 - a status change (terminal above all) is fsync'd to the journal before persist_job() returns,
   and everything undelivered goes there when the route cannot be reached; the journal is replayed
   in order, with backoff and jitter, when the route is back or after a restart.
@@ -59,7 +61,8 @@ class JobReporter:
                  tombstones: Tombstones | None = None,
                  on_outcome: Callable[[Report, str], None] | None = None,
                  on_warning: Callable[[str], None] | None = None,
-                 jitter: Callable[[], float] = random.random) -> None:
+                 jitter: Callable[[], float] = random.random, max_batch: int = 1_000,
+                 linger: float = 0.005) -> None:
         self.transport = transport
         self.tombstones = tombstones
         self._warn = on_warning or log.warning
@@ -71,7 +74,11 @@ class JobReporter:
         # A backlog left by an earlier process goes first, in order.
         self._queue: list[tuple[Report, bool]] = [(r, True) for r in self._journal.pending()]
         self._seq = SeqClock(max((r.seq for r, _ in self._queue), default=0))
-        self._in_flight: Report | None = None
+        self._max_batch = max_batch
+        self._linger = linger
+        # The batch call refused as a whole (an older database without it): one report per call.
+        self._single_only = False
+        self._in_flight: set[int] = set()  # ids of the reports being sent: a merge must keep them
         self._known: set[str] = {r.job_id for r, _ in self._queue}
         self._fenced: set[tuple[str, int]] = set()
         self._failures = 0
@@ -119,7 +126,7 @@ class JobReporter:
             if report.mergeable:
                 # An unsent heartbeat of the same attempt is worthless once a newer one exists.
                 self._queue = [(r, j) for r, j in self._queue
-                               if r is self._in_flight or not r.mergeable or not r.same_stream(report)]
+                               if id(r) in self._in_flight or not r.mergeable or not r.same_stream(report)]
             else:
                 # A status change must survive a crash from the moment the caller is told it is taken.
                 self._journal.append([report])
@@ -163,26 +170,51 @@ class JobReporter:
                     self._cond.wait()
                 if self._closed:
                     return
-                head, _ = self._queue[0]
-                self._in_flight = head
+                batching = hasattr(self.transport, "send_batch") and not self._single_only
+                # A tick's reports (one persist_job() per job, in a loop) arrive a few µs apart:
+                # wait a moment for the rest, so they leave in one call.
+                until = time.monotonic() + (self._linger if batching else 0)
+                while len(self._queue) < self._max_batch and not self._closed and time.monotonic() < until:
+                    self._cond.wait(until - time.monotonic())
+                batch = [r for r, _ in self._queue[:self._max_batch if batching else 1]]
+                self._in_flight = {id(r) for r in batch}
+            results: list[str | DeliveryError]
             try:
-                outcome: str | None = self.transport.send(head)
+                if batching:
+                    results = self.transport.send_batch(batch)  # type: ignore[attr-defined]
+                else:
+                    results = [self.transport.send(batch[0])]
                 error: DeliveryError | None = None
             except DeliveryError as failure:
-                outcome, error = None, failure
+                results, error = [], failure
             except Exception as failure:  # a transport bug must not kill delivery for good
-                outcome, error = None, DeliveryError(repr(failure), retryable=True)
+                results, error = [], DeliveryError(repr(failure), retryable=True)
             with self._cond:
-                self._in_flight = None
-                if error is None or not error.retryable:
-                    self._forget(head)
+                self._in_flight = set()
+                if error is not None and not error.retryable and batching:
+                    # The batch call itself is refused, not a report in it: one at a time from now on.
+                    self._single_only = True
+                    self._warn(f"batched reports refused ({error}); sending one report per call")
+                    continue
+                if error is not None:
+                    results = [error]  # single send: it concerns the head
+                retry_later = error is not None and error.retryable
+                delivered: list[tuple[Report, str]] = []
+                for report, result in zip(batch, results):
+                    if isinstance(result, DeliveryError) and result.retryable:
+                        retry_later = True  # kept in the queue, in its place
+                        continue
+                    self._forget(report)
+                    if isinstance(result, DeliveryError):
+                        self._warn(f"dropped a {report.status} report for job {report.job_id}: {result}")
+                    else:
+                        delivered.append((report, result))
+                        if result == "refused_fenced":
+                            self._fence(report)
+                if not retry_later:
                     self._failures = 0
-                    if error is not None:
-                        self._warn(f"dropped a {head.status} report for job {head.job_id}: {error}")
-                    elif outcome == "refused_fenced":
-                        self._fence(head)
-                    self._cond.notify_all()
-                else:
+                self._cond.notify_all()
+                if retry_later:
                     # Unreachable: make the backlog durable, then wait with backoff and jitter.
                     unsaved = [r for r, journaled in self._queue if not journaled]
                     self._journal.append(unsaved)
@@ -191,10 +223,12 @@ class JobReporter:
                     base, ceiling = self._backoff
                     delay = min(ceiling, base * 2 ** (self._failures - 1)) * (0.5 + self._jitter() / 2)
                     if self._failures == 1 or self._failures % 20 == 0:
-                        self._warn(f"persist path down ({error}); {len(self._queue)} reports journaled, retrying")
+                        self._warn(f"persist path down ({error or 'a report was refused for now'}); "
+                                   f"{len(self._queue)} reports journaled, retrying")
                     self._cond.wait(delay)
-            if outcome is not None and self._on_outcome is not None:
-                self._on_outcome(head, outcome)
+            if self._on_outcome is not None:
+                for report, outcome in delivered:
+                    self._on_outcome(report, outcome)
 
     def _forget(self, head: Report) -> None:
         journaled = any(r is head and j for r, j in self._queue)
@@ -205,6 +239,8 @@ class JobReporter:
             self._journal.remove([head.seq])
 
     def _fence(self, report: Report) -> None:
+        if (report.job_id, report.attempt) in self._fenced:
+            return  # a batch can carry several of its reports
         self._fenced.add((report.job_id, report.attempt))
         dropped = [r.seq for r, _ in self._queue if r.same_stream(report)]
         self._queue = [(r, j) for r, j in self._queue if not r.same_stream(report)]

@@ -1,7 +1,11 @@
-"""How a report reaches public.report_job_status(): the seed's persist route, or Postgres directly.
+"""How a report reaches the database: the seed's persist route, or Postgres directly.
 
 Both answer with the function's outcome or raise DeliveryError saying whether a retry can help.
 An outcome such as ignored_stale is an answer, not an error: the database already knows better.
+
+PsycopgTransport also sends a whole batch (everything the reporter has queued: one tick's
+heartbeats of every job) in one call to report_job_statuses(). HttpTransport stays one report per
+POST: the seed's persist route takes one job dict, and a batch body needs that route changed too.
 """
 from __future__ import annotations
 
@@ -25,6 +29,13 @@ class Transport(Protocol):
     def send(self, report: Report) -> str: ...
 
     def close(self) -> None: ...
+
+
+class BatchTransport(Transport, Protocol):
+    def send_batch(self, reports: list[Report]) -> list[str | DeliveryError]:
+        """One answer per report, in order: an outcome, or why this report was refused.
+        Raises DeliveryError only when the call as a whole failed."""
+        ...
 
 
 def route_body(report: Report) -> dict[str, Any]:
@@ -90,6 +101,15 @@ on conflict (id) do nothing
 """
 
 
+_CREATE_ROWS = """
+insert into public.local_training_jobs (id, user_id, model_name, status, config)
+select id, user_id, model_name, 'queued', coalesce(config, '{}'::jsonb)
+from unnest(%(ids)s::uuid[], %(user_ids)s::uuid[], %(model_names)s::text[], %(configs)s::jsonb[])
+  as r(id, user_id, model_name, config)
+on conflict (id) do nothing
+"""
+
+
 class PsycopgTransport:
     """report_job_status() over one Postgres connection, as the service role.
 
@@ -134,6 +154,38 @@ class PsycopgTransport:
             if retryable:
                 self.close()
             raise DeliveryError(f"report_job_status: {error}".strip(), retryable=retryable) from error
+
+    def send_batch(self, reports: list[Report]) -> list[str | DeliveryError]:
+        import psycopg
+
+        try:
+            conn = self._connection()
+            with conn.transaction():
+                new_rows = [r for r in reports if r.row]
+                if new_rows:  # first reports of jobs: create their rows if absent, in one statement
+                    conn.execute(_CREATE_ROWS, {
+                        "ids": [r.job_id for r in new_rows],
+                        "user_ids": [(r.row or {}).get("user_id") for r in new_rows],
+                        "model_names": [(r.row or {}).get("model_name") for r in new_rows],
+                        "configs": [json.dumps((r.row or {}).get("config") or {}) for r in new_rows]})
+                rows = conn.execute(
+                    "select ord, outcome, error_code, error from public.report_job_statuses("
+                    "%s::uuid[], %s::int[], %s::bigint[], %s::text[], %s::float8[], %s::text[])",
+                    ([r.job_id for r in reports], [r.attempt for r in reports], [r.seq for r in reports],
+                     [r.status for r in reports], [r.progress for r in reports], [r.error for r in reports]),
+                ).fetchall()
+        except psycopg.Error as error:
+            code = getattr(error, "sqlstate", None)
+            retryable = code is None or code in _RETRYABLE_SQLSTATES
+            if retryable:
+                self.close()
+            raise DeliveryError(f"report_job_statuses: {error}".strip(), retryable=retryable) from error
+        results: list[str | DeliveryError] = [
+            DeliveryError("report_job_statuses: no answer for this report", retryable=True)] * len(reports)
+        for ord_, outcome, code, message in rows:
+            results[ord_ - 1] = (str(outcome) if outcome != "rejected" else
+                                 DeliveryError(str(message), retryable=code in _RETRYABLE_SQLSTATES))
+        return results
 
     def attempt_of(self, job_id: str) -> int:
         """The row's current attempt (1 when it has none yet): what a resumed job reports with."""

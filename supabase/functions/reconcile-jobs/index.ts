@@ -3,7 +3,8 @@
 //
 //   POST /functions/v1/reconcile-jobs[?dry_run=1]
 //   Authorization: Bearer <RECONCILE_SECRET>
-//   body (optional): {"trigger": "cron" | "startup" | ..., "dry_run": true}
+//   body (optional): {"trigger": "cron" | "startup" | ..., "dry_run": true, "shard": 0, "shards": 4}
+//   (shard i of N covers 1/N of the job ids; the cron command sends one POST per shard)
 import pg from "pg";
 import { bearerMatches } from "../_shared/reconcile/auth.ts";
 import { loadFunctionConfig } from "../_shared/reconcile/config.ts";
@@ -22,7 +23,9 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
 
 const TRIGGER = /^[a-z0-9_.:-]{1,40}$/i;
 
-async function readOptions(request: Request): Promise<{ trigger: string; dryRun: boolean } | string> {
+type Options = { trigger: string; dryRun: boolean; shard?: { shard: number; shards: number } };
+
+async function readOptions(request: Request): Promise<Options | string> {
   const url = new URL(request.url);
   let body: Record<string, unknown> = {};
   const text = await request.text();
@@ -43,7 +46,12 @@ async function readOptions(request: Request): Promise<{ trigger: string; dryRun:
   const flag = flags[0] ?? null;
   if (flag !== null && !["0", "1", "true", "false"].includes(flag)) return "dry_run must be 1 or 0";
   if (body.dry_run !== undefined && typeof body.dry_run !== "boolean") return "dry_run must be a boolean";
-  return { trigger, dryRun: flag === "1" || flag === "true" || body.dry_run === true };
+  const dryRun = flag === "1" || flag === "true" || body.dry_run === true;
+  if (body.shard === undefined && body.shards === undefined) return { trigger, dryRun };
+  const { shard, shards } = body;
+  if (!Number.isInteger(shards) || (shards as number) < 1 || (shards as number) > 256) return "shards must be an integer from 1 to 256";
+  if (!Number.isInteger(shard) || (shard as number) < 0 || (shard as number) >= (shards as number)) return "shard must be an integer from 0 to shards - 1";
+  return { trigger, dryRun, shard: { shard: shard as number, shards: shards as number } };
 }
 
 export default {

@@ -28,7 +28,11 @@ function postgrestRpc(pool: pg.Pool): RpcClient {
   return {
     async rpc(name, args) {
       const names = Object.keys(args);
-      const call = `select public.${name}(${names.map((n, i) => `${n} => $${i + 1}`).join(", ")}) as data`;
+      const args_ = names.map((n, i) => `${n} => $${i + 1}`).join(", ");
+      // PostgREST answers a set-returning function with a JSON array of its rows.
+      const call = name === "report_job_statuses"
+        ? `select coalesce(json_agg(r), '[]') as data from public.${name}(${args_}) r`
+        : `select public.${name}(${args_}) as data`;
       try {
         const { rows } = await pool.query(call, names.map((n) => args[n]));
         return { data: rows[0].data, error: null };
@@ -66,4 +70,26 @@ it("drops a report the database refuses for good (an unknown job), with a warnin
   await reporter.close();
   expect(warnings).toEqual([expect.stringContaining("job 00000000-0000-4000-8000-00000000dead does not exist")]);
   expect((await jobRow(db.pool, job)).status).toBe("completed");
+});
+
+it("delivers everything queued in one report_job_statuses() call, each report with its own outcome", async () => {
+  const jobs = await Promise.all(Array.from({ length: 20 }, () => makeJob(db.pool, { status: "running" })));
+  const inner = postgrestRpc(serviceRole);
+  const calls: string[] = [];
+  const counting: RpcClient = { rpc: (name, args) => (calls.push(name), inner.rpc(name, args)) };
+  const outcomes: string[] = [];
+  const reporter = await StatusReporter.open({
+    journalPath: join(mkdtempSync(join(tmpdir(), "rpc-")), "j.jsonl"), transport: rpcTransport(counting),
+    onOutcome: (_r, o) => outcomes.push(o),
+  });
+  // One tick of a worker running 20 jobs: a heartbeat each, and one from an attempt the row does
+  // not have (refused: the rest goes on).
+  for (const job of jobs) reporter.job(job, 1).progress(0.25);
+  reporter.job(jobs[0]!, 2).heartbeat();
+  expect(await reporter.flush()).toBe(true);
+  await reporter.close();
+  expect(calls).toEqual(["report_job_statuses"]);
+  expect(outcomes.filter((o) => o === "applied")).toHaveLength(20);
+  expect(outcomes).toContain("refused_fenced");
+  for (const job of jobs) expect((await jobRow(db.pool, job)).status).toBe("running");
 });

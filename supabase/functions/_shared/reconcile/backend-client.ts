@@ -38,8 +38,57 @@ const MAX_LIST_CONTAINERS = 300_000;
 const LIST_NOT_OFFERED = new Set([404, 405, 501]);
 
 export async function askBackend(url: string, jobIds: string[], options: BackendAskOptions): Promise<BackendReport> {
-  const listed = await askList(url, jobIds, options);
-  return storableReport(listed ?? await askEach(url, jobIds, options));
+  return openBackend(url, options).ask(jobIds);
+}
+
+/**
+ * A backend for the length of one pass, asked page by page. The list is fetched once, on the
+ * first page, and kept (it is capped at maxListBytes); a backend without one is asked job by job,
+ * one page at a time. `summary()` is the backend's line in the pass summary, over all pages.
+ */
+export interface BackendSession {
+  ask(jobIds: string[]): Promise<BackendReport>;
+  summary(): { mode: BackendReport["mode"]; reachable: boolean; error: string | null };
+}
+
+type Listed = { ok: true; byId: Map<string, Observation> } | { ok: false; detail: string } | null;
+
+export function openBackend(url: string, options: BackendAskOptions): BackendSession {
+  let listed: Promise<Listed> | undefined;
+  let mode: BackendReport["mode"] = "list";
+  let asked = 0;
+  let usable = 0;
+  let error: string | null = null;
+  return {
+    async ask(jobIds) {
+      listed ??= fetchList(url, options);
+      const list = await listed;
+      let report: BackendReport;
+      if (list === null) {
+        mode = "per-job";
+        report = await askEach(url, jobIds, options);
+      } else if (!list.ok) {
+        report = {
+          url, mode: "list", reachable: false, error: list.detail,
+          observations: new Map(jobIds.map((id) => [id, { kind: "unreachable", detail: list.detail }])),
+        };
+      } else {
+        report = {
+          url, mode: "list", reachable: true, error: null,
+          observations: new Map(jobIds.map((id) => [id, list.byId.get(id) ?? { kind: "unknown", via: "absent-from-list" }])),
+        };
+      }
+      asked += jobIds.length;
+      if (report.mode === "per-job") usable += [...report.observations.values()].filter((o) => o.kind !== "unreachable").length;
+      error ??= report.error;
+      return storableReport(report);
+    },
+    summary() {
+      // As one ask of every job would have said: a list answers for all; job by job, one usable answer is enough.
+      const reachable = mode === "per-job" ? asked === 0 || usable > 0 : error === null;
+      return { mode, reachable, error: error === null ? null : storableDeep(error, MAX_ERROR_TEXT) };
+    },
+  };
 }
 
 /** The boundary: every string the backend supplied, made storable before anything else sees it. */
@@ -49,33 +98,27 @@ function storableReport(report: BackendReport): BackendReport {
   return { ...report, error: report.error === null ? null : storableDeep(report.error, MAX_ERROR_TEXT), observations };
 }
 
-async function askList(url: string, jobIds: string[], options: BackendAskOptions): Promise<BackendReport | null> {
+/** The backend's whole list, by job id; null when it offers none. */
+async function fetchList(url: string, options: BackendAskOptions): Promise<Listed> {
   const answer = await getJson(`${url}/api/training/jobs`, {
     ...options, timeoutMs: options.requestTimeoutMs, maxBytes: options.maxListBytes, maxContainers: MAX_LIST_CONTAINERS,
   });
   // Whether or not the body was JSON, these statuses mean the backend has no list to offer.
   if (answer.status !== null && LIST_NOT_OFFERED.has(answer.status)) return null;
-  const fail = (detail: string): BackendReport => ({
-    url, mode: "list", reachable: false, error: detail,
-    observations: new Map(jobIds.map((id) => [id, { kind: "unreachable", detail }])),
-  });
-  if (!answer.ok) return fail(answer.detail);
-  if (answer.status !== 200) return fail(`list: HTTP ${answer.status}`);
+  if (!answer.ok) return { ok: false, detail: answer.detail };
+  if (answer.status !== 200) return { ok: false, detail: `list: HTTP ${answer.status}` };
   const jobs = (answer.json as { jobs?: unknown })?.jobs;
-  if (!Array.isArray(jobs)) return fail("list: malformed answer (no jobs array)");
+  if (!Array.isArray(jobs)) return { ok: false, detail: "list: malformed answer (no jobs array)" };
 
   const byId = new Map<string, Observation>();
   for (const entry of jobs) {
     const id = entryJobId(entry);
     const parsed = parseJobEntry(entry);
     // One malformed entry poisons the list: we cannot tell what else it got wrong.
-    if (id === null || parsed === null) return fail("list: malformed job entry");
+    if (id === null || parsed === null) return { ok: false, detail: "list: malformed job entry" };
     byId.set(id, parsed);
   }
-  const observations = new Map<string, Observation>(
-    jobIds.map((id) => [id, byId.get(id) ?? { kind: "unknown", via: "absent-from-list" }]),
-  );
-  return { url, mode: "list", reachable: true, error: null, observations };
+  return { ok: true, byId };
 }
 
 async function askEach(url: string, jobIds: string[], options: BackendAskOptions): Promise<BackendReport> {

@@ -3,7 +3,7 @@
 // file, and credentials in a URL end up in logs and evidence. A refused URL makes its backend
 // "misconfigured" in the pass summary and the health view; its jobs are treated as unreachable
 // (only the hard timeout applies) and it is never fetched.
-import { askBackend, type BackendAskOptions, type BackendReport } from "./backend-client.ts";
+import { askBackend, type BackendAskOptions, type BackendReport, type BackendSession, openBackend } from "./backend-client.ts";
 import { storableText } from "./sanitize.ts";
 
 export type BackendUrlCheck = { ok: true } | { ok: false; reason: string };
@@ -32,6 +32,20 @@ export async function askCheckedBackend(url: string, jobIds: string[], options: 
   return {
     url, mode: "misconfigured", reachable: false, error: check.reason,
     observations: new Map(jobIds.map((id) => [id, observation])),
+  };
+}
+
+/** openBackend, for a URL that passes checkBackendUrl; a "misconfigured" session, never fetched, otherwise. */
+export function openCheckedBackend(url: string, options: BackendAskOptions): BackendSession {
+  const check = checkBackendUrl(url);
+  if (check.ok) return openBackend(url, options);
+  const observation = { kind: "unreachable", detail: `misconfigured: ${check.reason}` } as const;
+  return {
+    ask: async (jobIds) => ({
+      url, mode: "misconfigured", reachable: false, error: check.reason,
+      observations: new Map(jobIds.map((id) => [id, observation])),
+    }),
+    summary: () => ({ mode: "misconfigured", reachable: false, error: check.reason }),
   };
 }
 

@@ -11,6 +11,8 @@ export interface ReconcileConfig {
   deadlineMs: number;
   /** Status requests in flight at once, per backend. */
   concurrency: number;
+  /** Rows a pass observes, decides and applies at a time (its memory does not grow with the fleet). */
+  pageSize?: number;
   /** A job unknown to the backend is failed only after this long without a sign of life. */
   graceMs: number;
   /** With no usable answer from the backend, or one that shows no progress, a job silent this long is failed anyway. */
@@ -67,12 +69,16 @@ function number(env: Env, name: string, fallback: number, min: number, max: numb
   return value;
 }
 
+/** River's rescuer takes 1,000 at a time; a page of 2,000 is a few MB and one guarded call. */
+export const DEFAULT_PAGE_SIZE = 2_000;
+
 function settings(env: Env): ReconcileConfig {
   const config: ReconcileConfig = {
     backendUrl: httpUrl(env, "BACKEND_URL"),
     requestTimeoutMs: number(env, "RECONCILE_REQUEST_TIMEOUT_MS", 5_000, 100, 60_000),
     deadlineMs: number(env, "RECONCILE_DEADLINE_MS", 60_000, 1_000, 120_000),
     concurrency: number(env, "RECONCILE_CONCURRENCY", 16, 1, 256),
+    pageSize: number(env, "RECONCILE_PAGE_SIZE", DEFAULT_PAGE_SIZE, 100, 50_000),
     graceMs: number(env, "RECONCILE_GRACE_SECONDS", 120, 0, 86_400) * 1000,
     // The seed's own cleanup rule: 10 minutes without an update means the job is gone.
     hardTimeoutMs: number(env, "RECONCILE_HARD_TIMEOUT_SECONDS", 600, 1, 604_800) * 1000,

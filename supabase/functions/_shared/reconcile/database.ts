@@ -1,5 +1,7 @@
-// The reconciler's two database calls. Any client with `query(text, values)` works: `pg` in
-// Node and in Deno (npm:pg).
+// The reconciler's database calls. Any client with `query(text, values)` works: `pg` in Node and
+// in Deno (npm:pg). A pass claims its shard's lease, observes keyset pages, applies each page in
+// one guarded call, parks sudden deaths until the guard has counted every page, and records itself
+// (finishPass). beginPass (every row in one value) is the one-call form, kept for tests.
 import type { JobStatus } from "../job-status.ts";
 import type { ObservedJob } from "./decide.ts";
 
@@ -41,17 +43,89 @@ export async function beginPass(db: Queryable, o: BeginOptions): Promise<Begun> 
   );
   const begun = rows[0]?.begun as BeginRow;
   if (begun.skipped) return { skipped: true, runningPass: begun.running_pass ?? "unknown" };
+  return { skipped: false, jobs: (begun.jobs ?? []).map(toObservedJob) };
+}
+
+function toObservedJob(
+  [id, status, backendUrl, observedUpdatedAt, silentMs, writerSilentMs, progressSilentMs, marker,
+    confirmationRunning, cancelPending, progress, presumedDead]: ObservedRow,
+): ObservedJob {
   return {
-    skipped: false,
-    jobs: (begun.jobs ?? []).map((
-      [id, status, backendUrl, observedUpdatedAt, silentMs, writerSilentMs, progressSilentMs, marker,
-        confirmationRunning, cancelPending, progress, presumedDead],
-    ) => ({
-      id, status, backendUrl, observedUpdatedAt, silentMs: Number(silentMs), writerSilentMs: Number(writerSilentMs),
-      progressSilentMs: progressSilentMs === null ? null : Number(progressSilentMs), marker,
-      confirmationRunning, cancelPending, progress: progress === null ? null : Number(progress), presumedDead,
-    })),
+    id, status, backendUrl, observedUpdatedAt, silentMs: Number(silentMs), writerSilentMs: Number(writerSilentMs),
+    progressSilentMs: progressSilentMs === null ? null : Number(progressSilentMs), marker,
+    confirmationRunning, cancelPending, progress: progress === null ? null : Number(progress), presumedDead,
   };
+}
+
+/** Which part of the fleet a pass covers: shard `shard` of `shards` equal ranges of job ids. */
+export interface Shard {
+  shard: number;
+  shards: number;
+}
+
+export const WHOLE_FLEET: Shard = { shard: 0, shards: 1 };
+
+/** Claims the shard's lease (a dry run claims nothing). */
+export async function claimPass(
+  db: Queryable, o: { passId: string; trigger: string; leaseMs: number; dryRun: boolean } & Shard,
+): Promise<{ skipped: true; runningPass: string } | { skipped: false }> {
+  const { rows } = await db.query(
+    `select jobs_private.claim_reconcile_pass($1, $2, make_interval(secs => $3::double precision / 1000), $4, $5, $6) as claimed`,
+    [o.passId, o.trigger, o.leaseMs, o.dryRun, o.shard, o.shards],
+  );
+  const claimed = rows[0]?.claimed as { skipped: boolean; running_pass?: string };
+  return claimed.skipped ? { skipped: true, runningPass: claimed.running_pass ?? "unknown" } : { skipped: false };
+}
+
+/** Up to `limit` observed jobs after `after` (by id) in the shard; fewer means the last page. */
+export async function observePage(
+  db: Queryable, o: { after: string | null; limit: number; reviveWindowMs: number } & Shard,
+): Promise<ObservedJob[]> {
+  const { rows } = await db.query(
+    `select jobs_private.observe_reconcile_page($1, $2, make_interval(secs => $3::double precision / 1000), $4, $5) as page`,
+    [o.after, o.limit, o.reviveWindowMs, o.shard, o.shards],
+  );
+  return (rows[0]?.page as ObservedRow[]).map(toObservedJob);
+}
+
+const CHANGE_PARAMS = "$3::uuid[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::jsonb[], $11::text[]";
+const changeValues = (c: ChangeColumns) =>
+  [c.jobIds, c.observedStatus, c.observedUpdatedAt, c.actions, c.newStatus, c.reasons, c.completedAt, c.evidence, c.markers];
+
+/** One page's changes and cancels, guarded; the pass itself is not recorded (its lease stays held). */
+export async function applyChanges(
+  db: Queryable, passId: string, confirmForMs: number, c: ChangeColumns, cancels: CancelColumns,
+): Promise<{ applied: Record<string, number>; conflicts: number }> {
+  const { rows } = await db.query(
+    `select jobs_private.apply_reconcile_changes($1::uuid, make_interval(secs => $2::double precision / 1000), ${CHANGE_PARAMS},
+       $12::uuid[], $13::text[], $14::boolean[]) as result`,
+    [passId, confirmForMs, ...changeValues(c), cancels.jobIds, cancels.answers, cancels.delivered],
+  );
+  return rows[0]?.result as { applied: Record<string, number>; conflicts: number };
+}
+
+/** Parks sudden deaths (with their backends) until the guard has seen every page. */
+export async function deferChanges(db: Queryable, passId: string, backendUrls: string[], c: ChangeColumns): Promise<void> {
+  await db.query(
+    `select jobs_private.defer_reconcile_changes($1::uuid, $2::text[], ${CHANGE_PARAMS})`,
+    [passId, backendUrls, ...changeValues(c)],
+  );
+}
+
+/** Applies the parked changes of the released backends, drops the rest. */
+export async function applyDeferred(
+  db: Queryable, passId: string, confirmForMs: number, release: string[],
+): Promise<{ applied: Record<string, number>; conflicts: number }> {
+  const { rows } = await db.query(
+    `select jobs_private.apply_deferred_reconcile_changes($1::uuid, make_interval(secs => $2::double precision / 1000), $3::text[]) as result`,
+    [passId, confirmForMs, release],
+  );
+  return rows[0]?.result as { applied: Record<string, number>; conflicts: number };
+}
+
+/** Merges totals into the pass's recorded counts (the record of each part holds only its own). */
+export async function recordPassCounts(db: Queryable, passId: string, counts: Record<string, unknown>): Promise<void> {
+  await db.query("select jobs_private.record_pass_rejections($1::uuid, $2::jsonb)", [passId, JSON.stringify(counts)]);
 }
 
 /** The changes of a pass, one array per column (compact: a pass may carry 100k of them). */

@@ -36,24 +36,51 @@ export interface Guarded<T> {
   decisions: T[];
 }
 
-const isSudden = (d: GuardedDecision, hardTimeoutMs: number) =>
+/** A presumed death of a job heard from within the hard timeout: the only kind the guard holds. */
+export const isSudden = (d: GuardedDecision, hardTimeoutMs: number) =>
   isPresumedDeath(d.action) && d.job.silentMs <= hardTimeoutMs;
 
-export function applyMassOutageGuard<T extends GuardedDecision>(decisions: T[], policy: GuardPolicy): Guarded<T> {
-  const perBackend = new Map<string, { sudden: number; recentlyAlive: number }>();
-  for (const d of decisions) {
-    const counts = perBackend.get(d.backendUrl) ?? { sudden: 0, recentlyAlive: 0 };
-    if (!d.job.presumedDead && d.job.silentMs <= policy.hardTimeoutMs) counts.recentlyAlive++;
-    if (isSudden(d, policy.hardTimeoutMs)) counts.sudden++;
-    perBackend.set(d.backendUrl, counts);
+/**
+ * What the guard needs to know of a pass, as counts per backend, so a pass that decides page by
+ * page keeps only these between pages.
+ */
+export class GuardTally {
+  private readonly perBackend = new Map<string, { sudden: number; recentlyAlive: number }>();
+  presumedDeaths = 0;
+
+  constructor(private readonly policy: GuardPolicy) {}
+
+  count(d: GuardedDecision): void {
+    const counts = this.perBackend.get(d.backendUrl) ?? { sudden: 0, recentlyAlive: 0 };
+    if (!d.job.presumedDead && d.job.silentMs <= this.policy.hardTimeoutMs) counts.recentlyAlive++;
+    if (isSudden(d, this.policy.hardTimeoutMs)) counts.sudden++;
+    if (isPresumedDeath(d.action)) this.presumedDeaths++;
+    this.perBackend.set(d.backendUrl, counts);
   }
-  const holds: Hold[] = [];
-  for (const [backendUrl, c] of perBackend) {
-    if (c.sudden >= policy.minJobs && c.sudden > policy.share * c.recentlyAlive) {
-      holds.push({ backendUrl, held: c.sudden, recentlyAlive: c.recentlyAlive });
+
+  /** The backends whose sudden deaths are held: more than `share` of their recently-alive jobs, and at least `minJobs`. */
+  holds(): Hold[] {
+    const holds: Hold[] = [];
+    for (const [backendUrl, c] of this.perBackend) {
+      if (c.sudden >= this.policy.minJobs && c.sudden > this.policy.share * c.recentlyAlive) {
+        holds.push({ backendUrl, held: c.sudden, recentlyAlive: c.recentlyAlive });
+      }
     }
+    return holds;
   }
-  const presumedDeaths = decisions.filter((d) => isPresumedDeath(d.action)).length;
+
+  /** Backends with sudden deaths that are not held: theirs are applied. */
+  released(): string[] {
+    const held = new Set(this.holds().map((h) => h.backendUrl));
+    return [...this.perBackend].filter(([url, c]) => c.sudden > 0 && !held.has(url)).map(([url]) => url);
+  }
+}
+
+export function applyMassOutageGuard<T extends GuardedDecision>(decisions: T[], policy: GuardPolicy): Guarded<T> {
+  const tally = new GuardTally(policy);
+  for (const d of decisions) tally.count(d);
+  const holds = tally.holds();
+  const presumedDeaths = tally.presumedDeaths;
   if (holds.length === 0) return { held: false, presumedDeaths, holds, decisions };
   const heldBackends = new Set(holds.map((h) => h.backendUrl));
   return {

@@ -1,15 +1,22 @@
-// One reconciler pass, as River's rescuer does it: observe (rows, then each backend), decide
-// (pure), apply (one guarded set-based SQL call), report (counts). Shared unchanged by the
-// Edge Function (Deno) and the operator CLI (Node).
-import type { ReconcileConfig } from "./config.ts";
-import { type BackendAskOptions, type BackendReport, forwardCancel } from "./backend-client.ts";
-import { askCheckedBackend, checkBackendUrl, normalizeBackendUrl, withoutCredentials } from "./backend-url.ts";
+// One reconciler pass, as River's rescuer does it, in bounded pages: claim the shard's lease, then
+// per page of rows (by id): ask each backend, decide (pure), apply (one guarded set-based call
+// behind the bulkhead); finally let the mass-outage guard release or drop the sudden deaths it
+// parked, and record the pass. Only counts survive between pages, so memory does not grow with
+// the fleet. Shared unchanged by the Edge Function (Deno) and the operator CLI (Node).
+import { DEFAULT_PAGE_SIZE, type ReconcileConfig } from "./config.ts";
+import { type BackendAskOptions, type BackendReport, type BackendSession, forwardCancel } from "./backend-client.ts";
+import { normalizeBackendUrl, openCheckedBackend, withoutCredentials } from "./backend-url.ts";
 import { type Action, type ActionType, decide, type ObservedJob } from "./decide.ts";
-import { applyMassOutageGuard, describeHolds } from "./guard.ts";
-import { beginPass, type CancelColumns, type ChangeColumns, emptyChangeColumns, failPass, finishPass, type Queryable } from "./database.ts";
-import { finishPassWithBulkhead } from "./finish-with-bulkhead.ts";
+import { applyMassOutageGuard, describeHolds, GuardTally, isSudden } from "./guard.ts";
+import {
+  applyChanges, applyDeferred, type CancelColumns, type ChangeColumns, claimPass, deferChanges, emptyChangeColumns,
+  failPass, finishPass, observePage, type Queryable, recordPassCounts, type Shard, WHOLE_FLEET,
+} from "./database.ts";
+import { applyWithBulkhead } from "./bulkhead.ts";
+import { isDataError } from "./finish-with-bulkhead.ts";
 import { describe } from "./http-json.ts";
 import type { Observation } from "./observation.ts";
+import { storableText } from "./sanitize.ts";
 
 export interface PassDeps {
   db: Queryable;
@@ -17,6 +24,8 @@ export interface PassDeps {
   config: ReconcileConfig;
   trigger: string;
   dryRun: boolean;
+  /** The part of the fleet this pass covers; the whole fleet when absent. */
+  shard?: Shard;
 }
 
 export interface PlannedDecision {
@@ -38,45 +47,56 @@ export type PassSummary = Record<string, unknown> & { pass_id: string; outcome: 
 
 // Backends get most of the deadline; the rest is kept for the apply.
 const BACKEND_SHARE_OF_DEADLINE = 0.8;
+/** Rejected rows named in the pass record; the count is always exact. */
+const MAX_REJECTED_LISTED = 20;
+/** Apply calls per page at most, when the bulkhead isolates refused rows (about 2·log2(n) each). */
+const MAX_APPLY_CALLS_PER_PAGE = 100;
+
+type Counts = Partial<Record<string, number>>;
+const bump = (counts: Counts, key: string, n = 1) => (counts[key] = (counts[key] ?? 0) + n);
 
 export async function runReconcilePass(deps: PassDeps): Promise<PassSummary> {
   const { db, config, trigger, dryRun } = deps;
+  const shard = deps.shard ?? WHOLE_FLEET;
+  const sharded = shard.shards > 1 ? { shard: shard.shard, shards: shard.shards } : {};
   const passId = crypto.randomUUID();
   const started = Date.now();
   // The lease outlives the deadline, so a pass that hangs is never overlapped while it can still apply.
-  const begun = await beginPass(db, {
-    passId, trigger, leaseMs: config.deadlineMs + 30_000, dryRun, reviveWindowMs: config.hardTimeoutMs,
-  });
-  if (begun.skipped) {
-    return { pass_id: passId, outcome: "skipped", trigger, dry_run: dryRun, running_pass: begun.runningPass };
+  const claimed = await claimPass(db, { passId, trigger, leaseMs: config.deadlineMs + 30_000, dryRun, ...shard });
+  if (claimed.skipped) {
+    return { pass_id: passId, outcome: "skipped", trigger, dry_run: dryRun, ...sharded, running_pass: claimed.runningPass };
   }
 
   try {
-    const { decisions, backends, cancels } = await observeAndDecide(begun.jobs, deps);
-    const guarded = applyMassOutageGuard(decisions, {
-      share: config.guardShare, minJobs: config.guardMinJobs, hardTimeoutMs: config.hardTimeoutMs,
-    });
-    const planned = countByAction(guarded.decisions);
+    const run = new PagedPass(deps, passId, shard);
+    await run.observeAll();
+    const holds = run.tally.holds();
+    const heldWhy = describeHolds(holds, config.hardTimeoutMs);
+    const planned = run.plannedAfterGuard(new Set(holds.map((h) => h.backendUrl)));
+    const backends = run.backendSummaries();
     const backendReachable = backends.every((b) => b.reachable);
-    const heldWhy = describeHolds(guarded.holds, config.hardTimeoutMs);
     const report = {
-      pass_id: passId, trigger, dry_run: dryRun, observed: begun.jobs.length, planned,
-      held: guarded.held, ...(heldWhy ? { held_why: heldWhy } : {}), presumed_deaths: guarded.presumedDeaths,
+      pass_id: passId, trigger, dry_run: dryRun, ...sharded, observed: run.observed, planned,
+      held: holds.length > 0, ...(heldWhy ? { held_why: heldWhy } : {}), presumed_deaths: run.tally.presumedDeaths,
       backend_reachable: backendReachable, backends,
     };
     if (dryRun) {
+      // A dry run returns the plan, so it holds every decision: it is for people, not fleets.
+      const guarded = applyMassOutageGuard(run.dryRunDecisions, {
+        share: config.guardShare, minJobs: config.guardMinJobs, hardTimeoutMs: config.hardTimeoutMs,
+      });
       return { ...report, outcome: "dry_run", plan: guarded.decisions.map(describeDecision), duration_ms: Date.now() - started };
     }
-    const changes = emptyChangeColumns();
-    for (const d of guarded.decisions) addChange(changes, d);
+    if (run.tally.presumedDeaths > 0) await run.applyParked(run.tally.released());
     const pass = {
-      pass_id: passId, trigger, held: guarded.held, ...(heldWhy ? { held_why: heldWhy } : {}),
-      backend_reachable: backendReachable, backends, observed: begun.jobs.length, planned,
+      pass_id: passId, trigger, held: holds.length > 0, ...(heldWhy ? { held_why: heldWhy } : {}),
+      backend_reachable: backendReachable, backends, observed: run.observed, planned,
     };
-    // Cancels ride along with every part the bulkhead tries; recording one twice changes nothing.
-    const summary = await finishPassWithBulkhead(db, pass, changes,
-      (part) => finishPass(db, pass, config.passIntervalMs, part, cancels));
-    return { ...report, ...summary, pass_id: passId, outcome: String(summary.outcome), duration_ms: Date.now() - started };
+    // Records the outcome (and releases the lease); the totals of every page are merged in after.
+    const recorded = await finishPass(db, pass, config.passIntervalMs, emptyChangeColumns(), emptyCancels());
+    const totals = run.totals();
+    await recordPassCounts(db, passId, totals);
+    return { ...report, ...recorded, ...totals, pass_id: passId, outcome: String(recorded.outcome), duration_ms: Date.now() - started };
   } catch (error) {
     const message = describe(error);
     if (!dryRun) await failPass(db, passId, message).catch(() => undefined);
@@ -84,42 +104,170 @@ export async function runReconcilePass(deps: PassDeps): Promise<PassSummary> {
   }
 }
 
-async function observeAndDecide(jobs: ObservedJob[], deps: PassDeps) {
-  const { config } = deps;
-  const byBackend = new Map<string, ObservedJob[]>();
-  for (const job of jobs) {
-    const url = normalizeBackendUrl(job.backendUrl ?? config.backendUrl);
-    const owned = byBackend.get(url);
-    if (owned) owned.push(job);
-    else byBackend.set(url, [job]);
+const emptyCancels = (): CancelColumns => ({ jobIds: [], answers: [], delivered: [] });
+
+/** One pass's state between pages: backends (a list is fetched once), counts, nothing per job. */
+class PagedPass {
+  readonly tally: GuardTally;
+  observed = 0;
+  /** Only in a dry run, which answers with the plan. */
+  readonly dryRunDecisions: PlannedDecision[] = [];
+  private readonly backends = new Map<string, { session: BackendSession; jobs: number }>();
+  private readonly options: BackendAskOptions;
+  /** Planned actions, sudden deaths apart (the guard decides what they become). */
+  private readonly planned: Counts = {};
+  private readonly suddenPlanned = new Map<string, Counts>();
+  private readonly applied: Counts = {};
+  private conflicts = 0;
+  private cancelsForwarded = 0;
+  private changes = 0;
+  private applyCalls = 0;
+  private rejected = 0;
+  private readonly rejectedRows: { job_id: string | null; action: string | null; error: string }[] = [];
+
+  constructor(private readonly deps: PassDeps, private readonly passId: string, private readonly shard: Shard) {
+    const { config } = deps;
+    this.tally = new GuardTally({ share: config.guardShare, minJobs: config.guardMinJobs, hardTimeoutMs: config.hardTimeoutMs });
+    this.options = {
+      fetch: deps.fetch, requestTimeoutMs: config.requestTimeoutMs, concurrency: config.concurrency,
+      maxStatusBytes: config.maxStatusBytes, maxListBytes: config.maxListBytes,
+      signal: AbortSignal.timeout(Math.floor(config.deadlineMs * BACKEND_SHARE_OF_DEADLINE)),
+    };
   }
-  const options: BackendAskOptions = {
-    fetch: deps.fetch, requestTimeoutMs: config.requestTimeoutMs, concurrency: config.concurrency,
-    maxStatusBytes: config.maxStatusBytes, maxListBytes: config.maxListBytes,
-    signal: AbortSignal.timeout(Math.floor(config.deadlineMs * BACKEND_SHARE_OF_DEADLINE)),
-  };
-  const cancels: CancelColumns = { jobIds: [], answers: [], delivered: [] };
-  const reports = await Promise.all(
-    [...byBackend].map(async ([url, owned]) => {
-      // Cancels first, so the status asked next already shows a backend that stopped the job;
-      // never to a backend_url that may not be fetched.
-      if (!deps.dryRun && checkBackendUrl(url).ok) await forwardCancels(url, owned, options, cancels);
-      return askCheckedBackend(url, owned.map((j) => j.id), options);
-    }),
-  );
-  const decisions: PlannedDecision[] = [];
-  const backends: BackendSummary[] = [];
-  for (const report of reports) {
-    const owned = byBackend.get(report.url) ?? [];
-    // What the records show: a password in a misconfigured backend_url is never written anywhere.
-    const shown = withoutCredentials(report.url);
-    backends.push({ url: shown, mode: report.mode, reachable: report.reachable, error: report.error, jobs: owned.length });
-    for (const job of owned) {
-      const observation = report.observations.get(job.id) ?? { kind: "unreachable", detail: "not asked" };
-      decisions.push({ job, backendUrl: shown, observation, action: decide(job, observation, config) });
+
+  async observeAll(): Promise<void> {
+    const { db, config } = this.deps;
+    const limit = config.pageSize ?? DEFAULT_PAGE_SIZE;
+    let after: string | null = null;
+    for (;;) {
+      const page = await observePage(db, { after, limit, reviveWindowMs: config.hardTimeoutMs, ...this.shard });
+      if (page.length === 0) return;
+      this.observed += page.length;
+      after = page.at(-1)!.id;
+      const { decisions, cancels } = await this.decidePage(page);
+      if (this.deps.dryRun) this.dryRunDecisions.push(...decisions);
+      else await this.applyPage(decisions, cancels);
+      if (page.length < limit) return;
     }
   }
-  return { decisions, backends, cancels };
+
+  private async decidePage(jobs: ObservedJob[]) {
+    const { config } = this.deps;
+    const byBackend = new Map<string, ObservedJob[]>();
+    for (const job of jobs) {
+      const url = normalizeBackendUrl(job.backendUrl ?? config.backendUrl);
+      const owned = byBackend.get(url);
+      if (owned) owned.push(job);
+      else byBackend.set(url, [job]);
+    }
+    const cancels = emptyCancels();
+    const reports = await Promise.all([...byBackend].map(async ([url, owned]) => {
+      let backend = this.backends.get(url);
+      if (!backend) this.backends.set(url, backend = { session: openCheckedBackend(url, this.options), jobs: 0 });
+      backend.jobs += owned.length;
+      // Cancels first, so the status asked next already shows a backend that stopped the job.
+      if (!this.deps.dryRun && backend.session.summary().mode !== "misconfigured") {
+        await forwardCancels(url, owned, this.options, cancels);
+      }
+      return backend.session.ask(owned.map((j) => j.id));
+    }));
+    const decisions: PlannedDecision[] = [];
+    for (const report of reports) {
+      for (const job of byBackend.get(report.url) ?? []) {
+        const observation = report.observations.get(job.id) ?? { kind: "unreachable", detail: "not asked" };
+        // What the records show: a password in a misconfigured backend_url is never written anywhere.
+        const d = { job, backendUrl: withoutCredentials(report.url), observation, action: decide(job, observation, config) };
+        this.tally.count(d);
+        if (isSudden(d, config.hardTimeoutMs)) bump(this.suddenOf(d.backendUrl), d.action.type);
+        else bump(this.planned, d.action.type);
+        decisions.push(d);
+      }
+    }
+    return { decisions, cancels };
+  }
+
+  private suddenOf(url: string): Counts {
+    let counts = this.suddenPlanned.get(url);
+    if (!counts) this.suddenPlanned.set(url, counts = {});
+    return counts;
+  }
+
+  /** The page's changes in one guarded call (split by the bulkhead only if Postgres refuses a row); sudden deaths parked. */
+  private async applyPage(decisions: PlannedDecision[], cancels: CancelColumns): Promise<void> {
+    const { db, config } = this.deps;
+    const changes = emptyChangeColumns();
+    const parked = emptyChangeColumns();
+    const parkedBackends: string[] = [];
+    for (const d of decisions) {
+      if (isSudden(d, config.hardTimeoutMs)) {
+        addChange(parked, d);
+        parkedBackends.push(d.backendUrl);
+      } else {
+        addChange(changes, d);
+      }
+    }
+    this.changes += changes.jobIds.length;
+    this.cancelsForwarded += cancels.jobIds.length;
+    if (changes.jobIds.length > 0 || cancels.jobIds.length > 0) {
+      // Cancels ride along with every part the bulkhead tries; recording one twice changes nothing.
+      const outcome = await applyWithBulkhead(changes, (part) => applyChanges(db, this.passId, config.passIntervalMs, part, cancels),
+        { isDataError, maxCalls: MAX_APPLY_CALLS_PER_PAGE });
+      this.applyCalls += outcome.calls;
+      for (const r of outcome.results) this.addApplied(r);
+      for (const { row, error } of outcome.rejected) {
+        this.rejected++;
+        if (this.rejectedRows.length < MAX_REJECTED_LISTED) {
+          this.rejectedRows.push({
+            job_id: row.jobIds[0] ?? null, action: row.actions[0] ?? null,
+            error: storableText(`${sqlState(error)}${describe(error)}`, 300),
+          });
+        }
+      }
+    }
+    if (parked.jobIds.length > 0) await deferChanges(db, this.passId, parkedBackends, parked);
+  }
+
+  /** After the last page: the guard's verdict on the parked sudden deaths. */
+  async applyParked(release: string[]): Promise<void> {
+    const { db, config } = this.deps;
+    this.addApplied(await applyDeferred(db, this.passId, config.passIntervalMs, release));
+    for (const url of release) {
+      for (const n of Object.values(this.suddenPlanned.get(url) ?? {})) this.changes += n ?? 0;
+    }
+  }
+
+  private addApplied(r: { applied: Record<string, number>; conflicts: number }): void {
+    for (const [action, n] of Object.entries(r.applied ?? {})) bump(this.applied, action, Number(n));
+    this.conflicts += Number(r.conflicts ?? 0);
+  }
+
+  /** Planned actions as the guard leaves them: a held backend's sudden deaths are left alone. */
+  plannedAfterGuard(heldBackends: Set<string>): Partial<Record<ActionType, number>> {
+    const planned: Counts = { ...this.planned };
+    for (const [url, counts] of this.suddenPlanned) {
+      for (const [action, n] of Object.entries(counts)) bump(planned, heldBackends.has(url) ? "leave" : action, n ?? 0);
+    }
+    return planned as Partial<Record<ActionType, number>>;
+  }
+
+  backendSummaries(): BackendSummary[] {
+    return [...this.backends].map(([url, b]) => ({ url: withoutCredentials(url), ...b.session.summary(), jobs: b.jobs }));
+  }
+
+  /** What the pass record's counts hold after every page (each page's call recorded nothing). */
+  totals(): Record<string, unknown> {
+    return {
+      applied: this.applied, conflicts: this.conflicts, cancels_forwarded: this.cancelsForwarded,
+      ...(this.rejected > 0
+        ? { rejected: this.rejected, rejected_rows: this.rejectedRows, apply_calls: this.applyCalls, changes: this.changes }
+        : {}),
+    };
+  }
+}
+
+function sqlState(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? `${code}: ` : "";
 }
 
 async function forwardCancels(url: string, owned: ObservedJob[], options: BackendAskOptions, out: CancelColumns) {
@@ -130,12 +278,6 @@ async function forwardCancels(url: string, owned: ObservedJob[], options: Backen
     out.answers.push(answer);
     out.delivered.push(delivered);
   }
-}
-
-function countByAction(decisions: PlannedDecision[]): Partial<Record<ActionType, number>> {
-  const counts: Partial<Record<ActionType, number>> = {};
-  for (const d of decisions) counts[d.action.type] = (counts[d.action.type] ?? 0) + 1;
-  return counts;
 }
 
 /** The evidence written with a change: what was seen, and by which rule it was judged. */
