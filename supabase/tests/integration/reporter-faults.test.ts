@@ -79,7 +79,8 @@ describe("the reporter process is killed with a backlog", () => {
 
   const runner = (databaseUrl: string, args: string[]) =>
     spawn("npx", ["--no-install", "tsx", join(repoRoot, "scripts/reporter/run-job.ts"), ...args], {
-      cwd: repoRoot, env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group: npx, tsx and the runner die together, as a killed worker would.
+      cwd: repoRoot, env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ["ignore", "pipe", "pipe"], detached: true,
     });
 
   it("replays the journal after a restart: the completion arrives once, nothing is lost", async () => {
@@ -93,8 +94,9 @@ describe("the reporter process is killed with a backlog", () => {
       const timer = setTimeout(() => reject(new Error(`runner did not report: ${out}`)), 30_000);
       first.stdout!.on("data", () => out.includes('"event":"reported"') && (clearTimeout(timer), resolve()));
     });
-    first.kill("SIGKILL");
-    await new Promise((r) => first.once("exit", r));
+    const exited = new Promise((r) => first.once("exit", r));
+    process.kill(-first.pid!, "SIGKILL"); // the whole group: npx alone would leave the runner behind
+    await exited;
     expect((await jobRow(f.db.pool, job)).status).toBe("running"); // nothing reached the database
 
     // Second life: the database is back; the backlog is replayed in order.
