@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { cacheDenoDependencies, DenoDependenciesError, denoEnv } from "../lib/deno-deps.ts";
 import { localStackUrl } from "../lib/local-stack.ts";
 import { ensureNextExampleDeps } from "../lib/nextjs-example.ts";
+import { committedSchema, dumpSchema } from "../schema/dump-schema.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 const results: { suite: string; passed: number; failed: number }[] = [];
@@ -44,6 +45,18 @@ try {
 const databaseUrl = ensureStack();
 const env = { ...process.env, DATABASE_URL: databaseUrl };
 const cliUrl = `${databaseUrl}?sslmode=disable`;
+
+// supabase/schema.sql: the committed dump must be what the migrations build.
+{
+  let same = false;
+  try {
+    same = dumpSchema(databaseUrl) === committedSchema();
+  } catch (error) {
+    console.error(`schema.sql: ${error instanceof Error ? error.message : error}`);
+  }
+  if (!same) console.error("supabase/schema.sql is out of date with supabase/migrations: run `npm run schema:dump` and commit it");
+  results.push({ suite: "schema.sql up to date", passed: same ? 1 : 0, failed: same ? 0 : 1 });
+}
 
 // pgTAP: count assertions from pg_prove's summary.
 {
