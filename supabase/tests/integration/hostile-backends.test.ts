@@ -9,8 +9,8 @@ import { serveReconcileFunction, type ServedFunction, TEST_SECRET } from "../sup
 import { requestCancelAsUser } from "../../../scripts/lib/transaction.ts";
 import { jobRow, makeJob, makeUser } from "../support/jobs.ts";
 import { functionEnv } from "../support/reconcile-fixture.ts";
-import { beginPass, emptyChangeColumns, finishPass } from "../../functions/_shared/reconcile/database.ts";
-import { finishPassWithBulkhead } from "../../functions/_shared/reconcile/finish-with-bulkhead.ts";
+import { loadPassConfig } from "../../functions/_shared/reconcile/config.ts";
+import { runReconcilePass } from "../../functions/_shared/reconcile/pass.ts";
 
 let db: TestDatabase;
 let healthy: ScriptedBackend;
@@ -141,26 +141,27 @@ describe("finding 9: the function's small ones", () => {
 describe("the bulkhead: a row Postgres refuses is set aside, every other row is applied", () => {
   it("applies the good rows of the one call, records rejected: 1 with its reason, and shows it in the health view", async () => {
     const { lost, odd } = await jobsFor(hostile.url);
-    const passId = crypto.randomUUID();
-    const begun = await beginPass(db.pool, { passId, trigger: "test", leaseMs: 60_000, dryRun: false, reviveWindowMs: 600_000 });
-    if (begun.skipped) throw new Error("pass skipped");
-    const changes = emptyChangeColumns();
-    // What would reach the database if a value slipped past the sanitising: a date Postgres refuses.
-    for (const [id, completedAt] of [[lost, null], [odd, "June 2024"]] as const) {
-      const job = begun.jobs.find((j) => j.id === id)!;
-      changes.jobIds.push(id);
-      changes.observedStatus.push(job.status);
-      changes.observedUpdatedAt.push(job.observedUpdatedAt);
-      changes.actions.push("record_backend_terminal");
-      changes.newStatus.push("failed");
-      changes.reasons.push("oom");
-      changes.completedAt.push(completedAt);
-      changes.evidence.push(JSON.stringify({ rule: "record_backend_terminal" }));
-      changes.markers.push(null);
-    }
-    const pass = { pass_id: passId, trigger: "test", held: false, backend_reachable: true, backends: [], observed: 2, planned: {} };
-    const noCancels = { jobIds: [], answers: [], delivered: [] };
-    const summary = await finishPassWithBulkhead(db.pool, pass, changes, (part) => finishPass(db.pool, pass, 600_000, part, noCancels));
+    // Both jobs are on the hostile backend, which says both failed (with a valid finish time).
+    const failedAt = (id: string) => ({ job_id: id, status: "failed", error: "oom", completed_at: "2024-06-01T00:00:00Z" });
+    hostile.setScript((path) => path === "/api/training/jobs"
+      ? { status: 200, body: JSON.stringify({ jobs: [failedAt(lost), failedAt(odd)] }) }
+      : { status: 404, body: "{}" });
+    // What would reach the database if a value slipped past the sanitising: a date Postgres refuses,
+    // put into the real pass's apply call for the odd job only.
+    const slipped = {
+      query(text: string, values?: unknown[]) {
+        if (text.includes("apply_reconcile_changes") && values) {
+          const [jobIds, completedAt] = [values[2] as string[], values[8] as (string | null)[]];
+          values = [...values];
+          values[8] = completedAt.map((at, row) => (jobIds[row] === odd ? "June 2024" : at));
+        }
+        return db.pool.query(text, values);
+      },
+    };
+    const loaded = loadPassConfig({ BACKEND_URL: hostile.url });
+    if (!loaded.ok) throw new Error(loaded.error);
+    const summary = await runReconcilePass({ db: slipped, fetch, config: loaded.config, trigger: "test", dryRun: false });
+    const passId = summary.pass_id;
     expect(summary).toMatchObject({ outcome: "applied", applied: { record_backend_terminal: 1 }, conflicts: 0, rejected: 1 });
     expect((summary.rejected_rows as { job_id: string; error: string }[])[0]).toMatchObject({ job_id: odd, error: expect.stringMatching(/^22007: invalid input syntax for type timestamp with time zone/) });
     expect(await jobRow(db.pool, lost)).toMatchObject({ status: "failed" });

@@ -37,10 +37,6 @@ const MAX_LIST_CONTAINERS = 300_000;
 /** A backend that does not offer the list answers these; then we ask job by job. */
 const LIST_NOT_OFFERED = new Set([404, 405, 501]);
 
-export async function askBackend(url: string, jobIds: string[], options: BackendAskOptions): Promise<BackendReport> {
-  return openBackend(url, options).ask(jobIds);
-}
-
 /**
  * A backend for the length of one pass, asked page by page. The list is fetched once, on the
  * first page, and kept (it is capped at maxListBytes); a backend without one is asked job by job,

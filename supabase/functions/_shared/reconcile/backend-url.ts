@@ -3,7 +3,7 @@
 // file, and credentials in a URL end up in logs and evidence. A refused URL makes its backend
 // "misconfigured" in the pass summary and the health view; its jobs are treated as unreachable
 // (only the hard timeout applies) and it is never fetched.
-import { askBackend, type BackendAskOptions, type BackendReport, type BackendSession, openBackend } from "./backend-client.ts";
+import { type BackendAskOptions, type BackendSession, openBackend } from "./backend-client.ts";
 import { storableText } from "./sanitize.ts";
 
 export type BackendUrlCheck = { ok: true } | { ok: false; reason: string };
@@ -22,17 +22,6 @@ export function checkBackendUrl(raw: string): BackendUrlCheck {
   if (url.username !== "" || url.password !== "") return { ok: false, reason: "backend_url must not carry credentials" };
   if (url.search !== "" || url.hash !== "") return { ok: false, reason: "backend_url must not have a query or fragment" };
   return { ok: true };
-}
-
-/** askBackend, for a URL that passes checkBackendUrl; a "misconfigured" report, without a request, otherwise. */
-export async function askCheckedBackend(url: string, jobIds: string[], options: BackendAskOptions): Promise<BackendReport> {
-  const check = checkBackendUrl(url);
-  if (check.ok) return askBackend(url, jobIds, options);
-  const observation = { kind: "unreachable", detail: `misconfigured: ${check.reason}` } as const;
-  return {
-    url, mode: "misconfigured", reachable: false, error: check.reason,
-    observations: new Map(jobIds.map((id) => [id, observation])),
-  };
 }
 
 /** openBackend, for a URL that passes checkBackendUrl; a "misconfigured" session, never fetched, otherwise. */

@@ -66,3 +66,13 @@ export async function applyWithBulkhead<T extends object, R>(
   await attempt(columns, rowCount(columns));
   return outcome;
 }
+
+// Data exceptions (22: bad text, json, dates), integrity violations (23: checks, not-null),
+// program limits (54: a value too large) and errors raised by triggers (P0): the data is at fault,
+// not the connection. Anything else fails the pass as before.
+const DATA_ERROR_CLASSES = ["22", "23", "54", "P0"];
+
+export function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && DATA_ERROR_CLASSES.includes(code.slice(0, 2));
+}

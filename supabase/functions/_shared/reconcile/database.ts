@@ -1,7 +1,7 @@
 // The reconciler's database calls. Any client with `query(text, values)` works: `pg` in Node and
 // in Deno (npm:pg). A pass claims its shard's lease, observes keyset pages, applies each page in
 // one guarded call, parks sudden deaths until the guard has counted every page, and records itself
-// (finishPass). beginPass (every row in one value) is the one-call form, kept for tests.
+// (finishPass).
 import type { JobStatus } from "../job-status.ts";
 import type { ObservedJob } from "./decide.ts";
 
@@ -9,42 +9,12 @@ export interface Queryable {
   query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
 }
 
-export type Begun =
-  | { skipped: true; runningPass: string }
-  | { skipped: false; jobs: ObservedJob[] };
-
-/** One observed job as jobs_private.begin_reconcile_pass() sends it (see its comment). */
+/** One observed job as jobs_private.observe_reconcile_page() sends it (see 20261130100100 for the fields). */
 type ObservedRow = [
   id: string, status: JobStatus, backendUrl: string | null, observedUpdatedAt: string,
   silentMs: number, writerSilentMs: number, progressSilentMs: number | null, marker: string | null,
   confirmationRunning: boolean, cancelPending: boolean, progress: number | null, presumedDead: boolean,
 ];
-
-interface BeginRow {
-  skipped: boolean;
-  running_pass?: string;
-  jobs?: ObservedRow[];
-}
-
-export interface BeginOptions {
-  passId: string;
-  trigger: string;
-  leaseMs: number;
-  dryRun: boolean;
-  /** Jobs the reconciler presumed dead within this long are observed again. */
-  reviveWindowMs: number;
-}
-
-export async function beginPass(db: Queryable, o: BeginOptions): Promise<Begun> {
-  const { rows } = await db.query(
-    `select jobs_private.begin_reconcile_pass($1, $2, make_interval(secs => $3::double precision / 1000), $4,
-       make_interval(secs => $5::double precision / 1000)) as begun`,
-    [o.passId, o.trigger, o.leaseMs, o.dryRun, o.reviveWindowMs],
-  );
-  const begun = rows[0]?.begun as BeginRow;
-  if (begun.skipped) return { skipped: true, runningPass: begun.running_pass ?? "unknown" };
-  return { skipped: false, jobs: (begun.jobs ?? []).map(toObservedJob) };
-}
 
 function toObservedJob(
   [id, status, backendUrl, observedUpdatedAt, silentMs, writerSilentMs, progressSilentMs, marker,

@@ -12,8 +12,7 @@ import {
   applyChanges, applyDeferred, type CancelColumns, type ChangeColumns, claimPass, deferChanges, emptyChangeColumns,
   failPass, finishPass, observePage, type Queryable, recordPassCounts, type Shard, WHOLE_FLEET,
 } from "./database.ts";
-import { applyWithBulkhead } from "./bulkhead.ts";
-import { isDataError } from "./finish-with-bulkhead.ts";
+import { applyWithBulkhead, isDataError } from "./bulkhead.ts";
 import { describe } from "./http-json.ts";
 import type { Observation } from "./observation.ts";
 import { storableText } from "./sanitize.ts";
