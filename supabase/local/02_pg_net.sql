@@ -2,7 +2,7 @@
 -- Not a migration: hosted projects enable the real `pg_net` extension. Same schema (`net`),
 -- tables (net.http_request_queue, net._http_response) and function signatures as pg_net 0.x.
 -- Like the real one, net.http_post only queues a row; nothing is sent until the queuing
--- transaction commits. The sender is scripts/stack/pg-net-worker.ts, which a NOTIFY wakes
+-- transaction commits. The sender is dev/stack/pg-net-worker.ts, which a NOTIFY wakes
 -- (the real extension's background worker polls the queue the same way).
 -- Real: https://github.com/supabase/pg_net
 -- Safe to re-run.

@@ -83,7 +83,7 @@ class Db:
             (job_id,)).fetchall()]
 
     def backdate(self, job_id: str, seconds: float) -> None:
-        """As scripts/lib/backdate.ts: the row's last sign of life moves into the past.
+        """As dev/lib/backdate.ts: the row's last sign of life moves into the past.
 
         Liveness is heartbeat_at and confirmed_until, not updated_at: the row's clock is shifted
         as a whole, so the job was silent `seconds` by either witness.
@@ -258,7 +258,7 @@ def seed_factory(tmp_path: Path) -> Iterator[Callable[..., Seed]]:
 
 
 def reconcile_argv(trigger: str = "test") -> list[str]:
-    return ["npx", "--no-install", "tsx", "scripts/reconcile.ts", "--once", "--json", "--trigger", trigger]
+    return ["npx", "--no-install", "tsx", "cli/reconcile.ts", "--once", "--json", "--trigger", trigger]
 
 
 def reconcile_env(database_url: str, backend_url: str, **extra: str) -> dict[str, str]:

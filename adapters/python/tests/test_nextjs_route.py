@@ -55,7 +55,7 @@ class NextRoute:
 @pytest.fixture(scope="module")
 def built_kit() -> None:
     # Installs the kit's dependencies and builds it when a source changed (as npm test does).
-    subprocess.run(["npx", "--no-install", "tsx", "scripts/example/build-next.ts"], cwd=REPO, check=True)
+    subprocess.run(["npx", "--no-install", "tsx", "dev/example/build-next.ts"], cwd=REPO, check=True)
 
 
 @pytest.fixture()

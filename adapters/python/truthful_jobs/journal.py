@@ -7,7 +7,7 @@ restart, and replayed in order.
 
 Bounded: heartbeats of one job and attempt are merged (only the newest is kept); past the bound
 the oldest heartbeats are dropped with one warning. Status changes (terminal ones above all) are
-never dropped. Same rules as scripts/reporter/journal.ts.
+never dropped. Same rules as reporter/src/journal.ts.
 """
 from __future__ import annotations
 

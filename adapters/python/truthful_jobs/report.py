@@ -1,6 +1,6 @@
 """One status report, as the reporter numbers it, journals it and sends it.
 
-Mirrors scripts/reporter/report.ts, so a journal line means the same thing on both sides.
+Mirrors reporter/src/report.ts, so a journal line means the same thing on both sides.
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ report sent while Next.js is down is lost, and a late or replayed one can regres
   and everything undelivered goes there when the route cannot be reached; the journal is replayed
   in order, with backoff and jitter, when the route is back or after a restart.
 
-Mirrors scripts/reporter/reporter.ts (StatusReporter).
+Mirrors reporter/src/reporter.ts (StatusReporter).
 """
 from __future__ import annotations
 

@@ -90,7 +90,7 @@ class HttpTransport:
 
 
 # SQLSTATE classes and codes worth retrying; everything else the database chose to send is about
-# the report itself. The same list as scripts/reporter/retryable-errors.ts.
+# the report itself. The same list as reporter/src/retryable-errors.ts.
 _RETRYABLE_SQLSTATES = {"08000", "08003", "08006", "08001", "08004", "57P01", "57P02", "57P03",
                         "53300", "40001", "40P01"}
 

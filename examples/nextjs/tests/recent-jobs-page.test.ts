@@ -7,9 +7,9 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Browser, Page } from "puppeteer-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { backdate, makeUser } from "../../../supabase/tests/support/jobs.ts";
-import { repoRoot } from "../../../supabase/tests/support/stand-ins.ts";
-import { freePort } from "../../../scripts/lib/serve-function.ts";
+import { backdate, makeUser } from "../../../dev/lib/jobs.ts";
+import { repoRoot } from "../../../dev/lib/stand-ins.ts";
+import { freePort } from "../../../dev/lib/serve-function.ts";
 import { kitFixture, type KitFixture } from "./support/app.ts";
 import { launchChromium } from "./support/chromium.ts";
 
@@ -82,7 +82,7 @@ it("reads cancelling… after a cancel click, and the job keeps running until th
 it("reads failed — heartbeat lost once a real reconciler pass fails the ghost", async () => {
   // Past the hard timeout, with the backend unreachable: one pass of the real CLI fails it.
   await backdate(kit.db.pool, jobs.ghost!, 11 * 60);
-  await run("npx", ["--no-install", "tsx", join(repoRoot, "scripts/reconcile.ts"), "--once", "--json"], {
+  await run("npx", ["--no-install", "tsx", join(repoRoot, "cli/reconcile.ts"), "--once", "--json"], {
     cwd: repoRoot, env: { ...process.env, DATABASE_URL: kit.db.url, BACKEND_URL: deadBackend },
   });
   // The backend's writer is alive for this one: its heartbeat goes through the persist route.

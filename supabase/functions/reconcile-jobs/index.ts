@@ -1,15 +1,12 @@
-// reconcile-jobs: HTTP and auth only. The pass itself is ../_shared/reconcile/pass.ts, which
-// the operator CLI (scripts/reconcile.ts) runs unchanged from Node.
+// reconcile-jobs: HTTP and auth only. The pass itself is ../_shared/reconcile/ (mod.ts), which
+// the operator CLI (cli/reconcile.ts) runs unchanged from Node.
 //
 //   POST /functions/v1/reconcile-jobs[?dry_run=1]
 //   Authorization: Bearer <RECONCILE_SECRET>
 //   body (optional): {"trigger": "cron" | "startup" | ..., "dry_run": true, "shard": 0, "shards": 4}
 //   (shard i of N covers 1/N of the job ids; the cron command sends one POST per shard)
 import pg from "pg";
-import { bearerMatches } from "../_shared/reconcile/auth.ts";
-import { loadFunctionConfig } from "../_shared/reconcile/config.ts";
-import { describe } from "../_shared/reconcile/http-json.ts";
-import { runReconcilePass } from "../_shared/reconcile/pass.ts";
+import { bearerMatches, errorMessage, loadFunctionConfig, runReconcilePass } from "../_shared/reconcile/mod.ts";
 
 // Read once at start-up: a bad setting fails every request loudly, by name, never by value.
 const loaded = loadFunctionConfig(Deno.env.toObject());
@@ -68,8 +65,8 @@ export default {
       return json(200, summary);
     } catch (error) {
       // Coerced once, here. The message names the pass; it never carries a secret.
-      console.error(`reconcile-jobs: ${describe(error)}`);
-      return json(500, { error: describe(error) });
+      console.error(`reconcile-jobs: ${errorMessage(error)}`);
+      return json(500, { error: errorMessage(error) });
     }
   },
 };

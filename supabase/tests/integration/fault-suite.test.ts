@@ -1,7 +1,7 @@
 // The randomized fault suite, a quick seed count (npm run faults runs 10,000 interleavings).
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { runFaultSuite } from "../../../scripts/faults/fault-suite.ts";
-import { freshDatabase, type TestDatabase } from "../support/database.ts";
+import { runFaultSuite } from "../../../dev/faults/fault-suite.ts";
+import { freshDatabase, type TestDatabase } from "../../../dev/lib/database.ts";
 
 let db: TestDatabase;
 beforeAll(async () => {

@@ -1,8 +1,8 @@
 // The hostile-backend fuzz suite, a few hundred answers (npm run fuzz runs 10,000): real passes
 // against a real database, a real healthy backend and a real hostile one over HTTP.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { runHostileFuzz } from "../../../scripts/fuzz/hostile-pass.ts";
-import { freshDatabase, type TestDatabase } from "../support/database.ts";
+import { runHostileFuzz } from "../../../dev/fuzz/hostile-pass.ts";
+import { freshDatabase, type TestDatabase } from "../../../dev/lib/database.ts";
 
 let db: TestDatabase;
 beforeAll(async () => {

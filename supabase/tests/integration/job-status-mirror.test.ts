@@ -1,7 +1,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ACTIVE_STATUSES, JOB_STATUSES } from "../../functions/_shared/job-status.ts";
-import { freshDatabase, type TestDatabase } from "../support/database.ts";
+import { freshDatabase, type TestDatabase } from "../../../dev/lib/database.ts";
 
 let db: TestDatabase;
 beforeAll(async () => {

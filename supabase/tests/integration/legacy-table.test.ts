@@ -3,8 +3,9 @@
 import pg from "pg";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adminUrl, withDatabase } from "../support/database.ts";
-import { loadStandIns, pushMigrations } from "../support/stand-ins.ts";
+import { adminUrl } from "../../../dev/lib/database.ts";
+import { withDatabase } from "../../../dev/lib/local-stack.ts";
+import { loadStandIns, pushMigrations } from "../../../dev/lib/stand-ins.ts";
 
 const name = `legacy_${randomBytes(5).toString("hex")}`;
 let db: pg.Client;

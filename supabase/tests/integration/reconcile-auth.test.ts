@@ -1,9 +1,10 @@
 // The function's door: only POST, only with the secret, only with valid settings and input.
 // Whatever is refused does no work: no pass is recorded and no row changes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serveReconcileFunction, TEST_SECRET } from "../support/edge-function.ts";
-import { makeJob, runs } from "../support/jobs.ts";
-import { functionEnv, type ReconcileFixture, reconcileFixture } from "../support/reconcile-fixture.ts";
+import { serveReconcileFunction } from "../../../dev/lib/serve-function.ts";
+import { TEST_SECRET } from "../../../dev/lib/reconcile-fixture.ts";
+import { makeJob, runs } from "../../../dev/lib/jobs.ts";
+import { functionEnv, type ReconcileFixture, reconcileFixture } from "../../../dev/lib/reconcile-fixture.ts";
 
 let f: ReconcileFixture;
 let ghost: string;

@@ -3,10 +3,10 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { freshDatabase, type TestDatabase } from "../support/database.ts";
-import { makeJob } from "../support/jobs.ts";
-import { type ReconcileFixture, reconcileFixture } from "../support/reconcile-fixture.ts";
-import { repoRoot } from "../support/stand-ins.ts";
+import { freshDatabase, type TestDatabase } from "../../../dev/lib/database.ts";
+import { makeJob } from "../../../dev/lib/jobs.ts";
+import { type ReconcileFixture, reconcileFixture } from "../../../dev/lib/reconcile-fixture.ts";
+import { repoRoot } from "../../../dev/lib/stand-ins.ts";
 
 const run = promisify(execFile);
 let f: ReconcileFixture;
@@ -38,7 +38,7 @@ afterAll(async () => {
 });
 
 const cli = (databaseUrl: string, ...args: string[]) =>
-  run("npx", ["--no-install", "tsx", join(repoRoot, "scripts/reconcile.ts"), ...args], {
+  run("npx", ["--no-install", "tsx", join(repoRoot, "cli/reconcile.ts"), ...args], {
     cwd: repoRoot, env: { ...process.env, DATABASE_URL: databaseUrl, BACKEND_URL: f.sim.url },
   });
 

@@ -1,9 +1,9 @@
 // What must not go wrong: malformed or hanging backends, a heartbeat racing the apply, two
 // passes at once, a detector that sees everything dead, a dry run. Plus list mode and fleets.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { TrainingBackendSimulator } from "../../../scripts/simulator/training-backend.ts";
-import { history, jobRow, makeJob, runs } from "../support/jobs.ts";
-import { type ReconcileFixture, reconcileFixture } from "../support/reconcile-fixture.ts";
+import { TrainingBackendSimulator } from "../../../dev/simulator/training-backend.ts";
+import { history, jobRow, makeJob, runs } from "../../../dev/lib/jobs.ts";
+import { type ReconcileFixture, reconcileFixture } from "../../../dev/lib/reconcile-fixture.ts";
 
 const DEADLINE_MS = 3_000;
 let f: ReconcileFixture;
@@ -15,11 +15,7 @@ beforeAll(async () => {
 });
 afterAll(async () => f?.teardown());
 beforeEach(async () => {
-  f.sim.mode = "normal";
-  f.sim.faultOnList = true;
-  f.sim.listEndpoint = false;
-  f.sim.onStatusRequest = null;
-  f.sim.jobs.clear();
+  f.sim.reset();
   await f.db.pool.query("delete from public.local_training_jobs");
 });
 
@@ -73,9 +69,22 @@ describe("races", () => {
 
   it("two concurrent passes apply once, with no duplicate history", async () => {
     const ids = await Promise.all(Array.from({ length: 3 }, () => makeJob(f.db.pool, { silentSeconds: 3_600 })));
-    f.sim.onStatusRequest = () => new Promise((r) => setTimeout(r, 200)); // keep the first pass busy
+    // A latch, not a sleep: the first pass holds its lease while it asks the backend, and is let go
+    // only after the second pass has come and gone.
+    let letFirstPassGo!: () => void;
+    const firstPassHeld = new Promise<void>((resolve) => (letFirstPassGo = resolve));
+    let firstPassAsking!: () => void;
+    const firstPassIsAsking = new Promise<void>((resolve) => (firstPassAsking = resolve));
+    f.sim.onStatusRequest = () => {
+      firstPassAsking();
+      return firstPassHeld;
+    };
     const before = (await runs(f.db.pool)).length;
-    const [a, b] = await Promise.all([f.fn.call(), f.fn.call()]);
+    const first = f.fn.call();
+    await firstPassIsAsking;
+    const b = await f.fn.call();
+    letFirstPassGo();
+    const a = await first;
     expect([a.body.outcome, b.body.outcome].sort()).toEqual(["applied", "skipped"]);
     for (const id of ids) {
       expect((await history(f.db.pool, id)).filter((h) => h.to_status === "failed")).toHaveLength(1);

@@ -2,8 +2,8 @@
 // decisions and the guard must come out as one pass over everything would make them; shards of one
 // tick must cover every job exactly once, each with its own lease.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { jobRow, makeJob, runs } from "../support/jobs.ts";
-import { type ReconcileFixture, reconcileFixture } from "../support/reconcile-fixture.ts";
+import { jobRow, makeJob, runs } from "../../../dev/lib/jobs.ts";
+import { type ReconcileFixture, reconcileFixture } from "../../../dev/lib/reconcile-fixture.ts";
 
 let f: ReconcileFixture;
 
@@ -12,8 +12,8 @@ beforeAll(async () => {
 });
 afterAll(async () => f?.teardown());
 beforeEach(async () => {
+  f.sim.reset();
   f.sim.listEndpoint = true;
-  f.sim.jobs.clear();
   await f.db.pool.query("delete from public.local_training_jobs");
   await f.db.pool.query("delete from jobs_private.reconcile_runs");
 });

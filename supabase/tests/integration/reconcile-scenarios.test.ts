@@ -5,10 +5,10 @@
 // against one that follows this project's contract. Production timings throughout (grace 2 min,
 // hard timeout 10 min, passes every 10 min, running stale after 2 min); time passes by backdating.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { requestCancelAsUser } from "../../../scripts/lib/transaction.ts";
-import type { BackendFlavor } from "../../../scripts/simulator/training-backend.ts";
-import { backdate, history, jobRow, makeJob, makeUser, runs } from "../support/jobs.ts";
-import { type ReconcileFixture, reconcileFixture } from "../support/reconcile-fixture.ts";
+import { requestCancelAsUser } from "../../../dev/lib/transaction.ts";
+import type { BackendFlavor } from "../../../dev/simulator/training-backend.ts";
+import { backdate, history, jobRow, makeJob, makeUser, runs } from "../../../dev/lib/jobs.ts";
+import { type ReconcileFixture, reconcileFixture } from "../../../dev/lib/reconcile-fixture.ts";
 
 const GRACE_S = 120;
 const HARD_S = 600;

@@ -5,13 +5,13 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { setVaultSecrets } from "../../../scripts/deploy/set-vault-secrets.ts";
-import { type PgNetWorker, startPgNetWorker } from "../../../scripts/stack/pg-net-worker.ts";
-import { adminUrl, freshDatabase, type TestDatabase } from "../support/database.ts";
-import { TEST_SECRET } from "../support/edge-function.ts";
-import { jobRow, makeJob, runs } from "../support/jobs.ts";
-import { type ReconcileFixture, reconcileFixture } from "../support/reconcile-fixture.ts";
-import { repoRoot } from "../support/stand-ins.ts";
+import { setVaultSecrets } from "../../../cli/set-vault-secrets.ts";
+import { type PgNetWorker, startPgNetWorker } from "../../../dev/stack/pg-net-worker.ts";
+import { adminUrl, freshDatabase, type TestDatabase } from "../../../dev/lib/database.ts";
+import { TEST_SECRET } from "../../../dev/lib/reconcile-fixture.ts";
+import { jobRow, makeJob, runs } from "../../../dev/lib/jobs.ts";
+import { type ReconcileFixture, reconcileFixture } from "../../../dev/lib/reconcile-fixture.ts";
+import { repoRoot } from "../../../dev/lib/stand-ins.ts";
 
 let f: ReconcileFixture;
 let worker: PgNetWorker;
@@ -71,7 +71,10 @@ describe("the schedule", () => {
       await client.query("begin");
       const { rows } = await client.query(`${await storedCommand()} as request_id`);
       requestId = rows[0].request_id;
-      await new Promise((r) => setTimeout(r, 300));
+      // A latch, not a sleep: a probe request queued and committed after ours comes back, so the
+      // sender has run since ours was queued, and still has not sent ours.
+      const probe = await f.db.pool.query("select net.http_get($1) as id", [f.fn.url]);
+      await responseTo(f.db, probe.rows[0].id);
       const sentEarly = await f.db.pool.query("select count(*)::int as n from net._http_response where id = $1", [requestId]);
       expect(sentEarly.rows[0].n).toBe(0); // nothing is sent before the queuing transaction commits
       await client.query("commit");
@@ -132,7 +135,7 @@ describe("the deploy script", () => {
     await f.db.pool.query("delete from vault.secrets");
     const run = promisify(execFile);
     const script = (secret: string) =>
-      run("npx", ["--no-install", "tsx", join(repoRoot, "scripts/deploy/set-vault-secrets.ts"), "--function-url", f.fn.url], {
+      run("npx", ["--no-install", "tsx", join(repoRoot, "cli/set-vault-secrets.ts"), "--function-url", f.fn.url], {
         cwd: repoRoot, env: { ...process.env, DATABASE_URL: f.db.url, RECONCILE_SECRET: secret },
       });
     const first = await script("first-secret-0123456789");

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { bearerMatches } from "../../functions/_shared/reconcile/auth.ts";
-import { loadFunctionConfig, loadPassConfig } from "../../functions/_shared/reconcile/config.ts";
-import { parseJobEntry } from "../../functions/_shared/reconcile/observation.ts";
-import { parseInterval } from "../../../scripts/reconcile.ts";
+import {
+  bearerMatches, loadFunctionConfig, loadPassConfig, parseJobEntry,
+} from "../../functions/_shared/reconcile/mod.ts";
+import { parseInterval } from "../../../cli/reconcile.ts";
 
 const env = { RECONCILE_SECRET: "s".repeat(32), BACKEND_URL: "http://127.0.0.1:8000/", SUPABASE_DB_URL: "postgresql://x@h/db" };
 

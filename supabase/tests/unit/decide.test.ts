@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { decide, type ObservedJob, REASON_HEARTBEAT_LOST } from "../../functions/_shared/reconcile/decide.ts";
-import type { Observation } from "../../functions/_shared/reconcile/observation.ts";
+import {
+  decide, type BackendAnswer, type ObservedJob, REASON_HEARTBEAT_LOST,
+} from "../../functions/_shared/reconcile/mod.ts";
 
 const policy = { graceMs: 120_000, hardTimeoutMs: 600_000 };
 const makeJob = (over: Partial<ObservedJob> = {}): ObservedJob => ({
@@ -8,18 +9,20 @@ const makeJob = (over: Partial<ObservedJob> = {}): ObservedJob => ({
   writerSilentMs: 0, progressSilentMs: null, marker: null, confirmationRunning: false, cancelPending: false,
   progress: null, presumedDead: false, ...over,
 });
-const running = (marker: string | null, status: "running" | "queued" = "running"): Observation =>
+/** What an action that changes no finish time and judges by no threshold carries. */
+const noWrite = { completedAt: null, thresholdMs: null };
+const running = (marker: string | null, status: "running" | "queued" = "running"): BackendAnswer =>
   ({ kind: "alive", status, marker, progress: null });
 
 describe("decide: a backend's 'running' is a claim, movement is a sign of life", () => {
   it("confirms a job whose progress moved since the previous pass, whatever its silence", () => {
     expect(decide(makeJob({ silentMs: 86_400_000, marker: '{"p":0.4}' }), running('{"p":0.5}'), policy))
-      .toEqual({ type: "confirm_alive", newStatus: "running", marker: '{"p":0.5}' });
+      .toEqual({ type: "confirm_alive", newStatus: "running", reason: null, marker: '{"p":0.5}', ...noWrite });
   });
 
   it("does not confirm a first sighting: it only notes the marker to compare with next time", () => {
     expect(decide(makeJob({ marker: null }), running('{"p":0.5}'), policy))
-      .toEqual({ type: "note_progress", newStatus: "running", marker: '{"p":0.5}' });
+      .toEqual({ type: "note_progress", newStatus: "running", reason: null, marker: '{"p":0.5}', ...noWrite });
   });
 
   it("leaves a claim with no movement while the job is within the hard timeout (must not be touched)", () => {
@@ -38,7 +41,7 @@ describe("decide: a backend's 'running' is a claim, movement is a sign of life",
       running('{"p":0.5}'), policy,
     );
     expect(action).toEqual({
-      type: "fail_stalled", newStatus: "failed", thresholdMs: 600_000,
+      type: "fail_stalled", newStatus: "failed", completedAt: null, marker: null, thresholdMs: 600_000,
       reason: "stalled: backend says running, no progress for 11 min, writer silent 12 min",
     });
   });
@@ -50,12 +53,18 @@ describe("decide: a backend's 'running' is a claim, movement is a sign of life",
 
   it("adopts the backend's active status without counting the claim as life (queued row, running job)", () => {
     expect(decide(makeJob({ status: "queued" }), running(null), policy))
-      .toEqual({ type: "note_progress", newStatus: "running", marker: null });
+      .toEqual({ type: "note_progress", newStatus: "running", reason: "backend reports running", marker: null, ...noWrite });
+  });
+
+  it("gives an adopted status its reason and a plain confirmation none: the apply writes what decide says", () => {
+    expect(decide(makeJob({ status: "queued", marker: '{"p":0.1}' }), running('{"p":0.2}'), policy))
+      .toMatchObject({ type: "confirm_alive", newStatus: "running", reason: "backend reports running" });
+    expect(decide(makeJob({ marker: '{"p":0.1}' }), running('{"p":0.2}'), policy)).toMatchObject({ reason: null });
   });
 
   it("counts a job waiting in the backend's queue as alive: nothing moves while a job waits", () => {
     expect(decide(makeJob({ status: "queued", silentMs: 3_600_000 }), running(null, "queued"), policy))
-      .toEqual({ type: "confirm_alive", newStatus: "queued", marker: null });
+      .toEqual({ type: "confirm_alive", newStatus: "queued", reason: null, marker: null, ...noWrite });
   });
 });
 
@@ -85,7 +94,10 @@ describe("decide: a job the previous pass saw moving is vouched for until the ne
 describe("decide: answers the backend gives for sure", () => {
   it("writes a terminal status the backend reports, with its error text and time", () => {
     expect(decide(makeJob(), { kind: "terminal", status: "failed", error: "CUDA out of memory", finishedAt: "2026-11-29T11:00:00Z" }, policy))
-      .toEqual({ type: "record_backend_terminal", newStatus: "failed", reason: "CUDA out of memory", completedAt: "2026-11-29T11:00:00Z" });
+      .toEqual({
+        type: "record_backend_terminal", newStatus: "failed", reason: "CUDA out of memory", completedAt: "2026-11-29T11:00:00Z",
+        marker: null, thresholdMs: null,
+      });
   });
 
   it("says which terminal status the backend reported when it gave no error text", () => {
@@ -101,7 +113,7 @@ describe("decide: answers the backend gives for sure", () => {
   it("fails a job unknown to the backend past the grace period, saying it forgot it and the progress last seen", () => {
     expect(decide(makeJob({ silentMs: 180_000, marker: '{"p":0.98,"s":980}' }), { kind: "unknown", via: "absent-from-list" }, policy))
       .toEqual({
-        type: "fail_lost", newStatus: "failed", thresholdMs: 120_000,
+        type: "fail_lost", newStatus: "failed", completedAt: null, marker: null, thresholdMs: 120_000,
         reason: "lost: backend has no record (it forgot the job; last progress seen 98%, silent 3 min)",
       });
   });
@@ -113,7 +125,10 @@ describe("decide: answers the backend gives for sure", () => {
 
   it("fails a job silent past the hard timeout even when the backend cannot be asked", () => {
     expect(decide(makeJob({ silentMs: 600_001 }), { kind: "unreachable", detail: "HTTP 502" }, policy))
-      .toEqual({ type: "fail_heartbeat_lost", newStatus: "failed", reason: REASON_HEARTBEAT_LOST, thresholdMs: 600_000 });
+      .toEqual({
+        type: "fail_heartbeat_lost", newStatus: "failed", reason: REASON_HEARTBEAT_LOST, completedAt: null, marker: null,
+        thresholdMs: 600_000,
+      });
   });
 });
 

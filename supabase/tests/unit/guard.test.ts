@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { Action } from "../../functions/_shared/reconcile/decide.ts";
-import { applyMassOutageGuard, describeHolds } from "../../functions/_shared/reconcile/guard.ts";
+import { type Action, applyMassOutageGuard, describeHolds } from "../../functions/_shared/reconcile/mod.ts";
 
 const HARD = 600_000;
-const lost: Action = { type: "fail_lost", newStatus: "failed", reason: "lost: backend has no record", thresholdMs: 1 };
-const alive: Action = { type: "confirm_alive", newStatus: "running", marker: null };
-const done: Action = { type: "record_backend_terminal", newStatus: "completed", reason: "backend reports completed", completedAt: null };
+const write = { completedAt: null, marker: null, thresholdMs: null };
+const lost: Action = { type: "fail_lost", newStatus: "failed", reason: "lost: backend has no record", ...write, thresholdMs: 1 };
+const alive: Action = { type: "confirm_alive", newStatus: "running", reason: null, ...write };
+const done: Action = { type: "record_backend_terminal", newStatus: "completed", reason: "backend reports completed", ...write };
 const policy = { share: 0.5, minJobs: 5, hardTimeoutMs: HARD };
 /** Decisions on one backend, each job heard from `silentMs` ago. */
 const on = (backendUrl: string, silentMs: number, ...actions: Action[]) =>

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { checkBackendUrl, normalizeBackendUrl, withoutCredentials } from "../../functions/_shared/reconcile/backend-url.ts";
-import { applyWithBulkhead } from "../../functions/_shared/reconcile/bulkhead.ts";
-import { storableDeep, storableText, strictTimestamp } from "../../functions/_shared/reconcile/sanitize.ts";
-import { bearerMatches } from "../../functions/_shared/reconcile/auth.ts";
+import {
+  applyWithBulkhead, bearerMatches, checkBackendUrl, normalizeBackendUrl, storableDeep, storableText, strictTimestamp, withoutCredentials,
+} from "../../functions/_shared/reconcile/mod.ts";
 
 describe("storableText", () => {
   it("removes NULs and replaces lone surrogates", () => {

@@ -1,12 +1,12 @@
 // One Next.js kit per test file: built once (only when a source changed), started with
 // `next start` on a free port against a fresh database, with the dev-only sign-in and the
 // backend secret set.
-import { freePort } from "../../../../scripts/lib/serve-function.ts";
+import { freePort } from "../../../../dev/lib/serve-function.ts";
 import {
   ensureNextExampleBuilt, ensureNextExampleDeps, type RunningNextExample, startNextExample,
-} from "../../../../scripts/lib/nextjs-example.ts";
-import { freshDatabase, type TestDatabase } from "../../../../supabase/tests/support/database.ts";
-import { makeUser } from "../../../../supabase/tests/support/jobs.ts";
+} from "../../../../dev/lib/nextjs-example.ts";
+import { freshDatabase, type TestDatabase } from "../../../../dev/lib/database.ts";
+import { makeUser } from "../../../../dev/lib/jobs.ts";
 
 export const BACKEND_SECRET = "test-backend-secret-0123456789";
 

@@ -3,8 +3,8 @@
 //   GET {backend}/api/training/status/{id}  -> 200 {"status", ...} | 404 {"detail": ...}
 // One list request when the backend offers it; otherwise one status request per job, with
 // bounded concurrency. Every failure is "unreachable" for the jobs it covers.
-import { describe, getJson } from "./http-json.ts";
-import { entryJobId, MAX_ERROR_TEXT, type Observation, parseJobEntry } from "./observation.ts";
+import { errorMessage, getJson } from "./http-json.ts";
+import { entryJobId, MAX_ERROR_TEXT, type BackendAnswer, parseJobEntry } from "./backend-answer.ts";
 import { storableDeep } from "./sanitize.ts";
 
 export interface BackendAskOptions {
@@ -24,7 +24,7 @@ export interface BackendReport {
   reachable: boolean;
   /** Why it was not reachable (or the first failure seen). */
   error: string | null;
-  observations: Map<string, Observation>;
+  answers: Map<string, BackendAnswer>;
 }
 
 /**
@@ -47,7 +47,7 @@ export interface BackendSession {
   summary(): { mode: BackendReport["mode"]; reachable: boolean; error: string | null };
 }
 
-type Listed = { ok: true; byId: Map<string, Observation> } | { ok: false; detail: string } | null;
+type Listed = { ok: true; byId: Map<string, BackendAnswer> } | { ok: false; detail: string } | null;
 
 export function openBackend(url: string, options: BackendAskOptions): BackendSession {
   let listed: Promise<Listed> | undefined;
@@ -66,16 +66,16 @@ export function openBackend(url: string, options: BackendAskOptions): BackendSes
       } else if (!list.ok) {
         report = {
           url, mode: "list", reachable: false, error: list.detail,
-          observations: new Map(jobIds.map((id) => [id, { kind: "unreachable", detail: list.detail }])),
+          answers: new Map(jobIds.map((id) => [id, { kind: "unreachable", detail: list.detail }])),
         };
       } else {
         report = {
           url, mode: "list", reachable: true, error: null,
-          observations: new Map(jobIds.map((id) => [id, list.byId.get(id) ?? { kind: "unknown", via: "absent-from-list" }])),
+          answers: new Map(jobIds.map((id) => [id, list.byId.get(id) ?? { kind: "unknown", via: "absent-from-list" }])),
         };
       }
       asked += jobIds.length;
-      if (report.mode === "per-job") usable += [...report.observations.values()].filter((o) => o.kind !== "unreachable").length;
+      if (report.mode === "per-job") usable += [...report.answers.values()].filter((o) => o.kind !== "unreachable").length;
       error ??= report.error;
       return storableReport(report);
     },
@@ -89,9 +89,9 @@ export function openBackend(url: string, options: BackendAskOptions): BackendSes
 
 /** The boundary: every string the backend supplied, made storable before anything else sees it. */
 function storableReport(report: BackendReport): BackendReport {
-  const observations = new Map<string, Observation>();
-  for (const [id, observation] of report.observations) observations.set(id, storableDeep(observation, MAX_ERROR_TEXT));
-  return { ...report, error: report.error === null ? null : storableDeep(report.error, MAX_ERROR_TEXT), observations };
+  const answers = new Map<string, BackendAnswer>();
+  for (const [id, answer] of report.answers) answers.set(id, storableDeep(answer, MAX_ERROR_TEXT));
+  return { ...report, error: report.error === null ? null : storableDeep(report.error, MAX_ERROR_TEXT), answers };
 }
 
 /** The backend's whole list, by job id; null when it offers none. */
@@ -106,7 +106,7 @@ async function fetchList(url: string, options: BackendAskOptions): Promise<Liste
   const jobs = (answer.json as { jobs?: unknown })?.jobs;
   if (!Array.isArray(jobs)) return { ok: false, detail: "list: malformed answer (no jobs array)" };
 
-  const byId = new Map<string, Observation>();
+  const byId = new Map<string, BackendAnswer>();
   for (const entry of jobs) {
     const id = entryJobId(entry);
     const parsed = parseJobEntry(entry);
@@ -118,7 +118,7 @@ async function fetchList(url: string, options: BackendAskOptions): Promise<Liste
 }
 
 async function askEach(url: string, jobIds: string[], options: BackendAskOptions): Promise<BackendReport> {
-  const observations = new Map<string, Observation>();
+  const answers = new Map<string, BackendAnswer>();
   let next = 0;
   let usable = 0;
   let firstError: string | null = null;
@@ -126,19 +126,19 @@ async function askEach(url: string, jobIds: string[], options: BackendAskOptions
   async function worker(): Promise<void> {
     while (next < jobIds.length) {
       const id = jobIds[next++]!;
-      const observation = await askOne(url, id, options);
-      observations.set(id, observation);
-      if (observation.kind === "unreachable") firstError ??= observation.detail;
+      const answer = await askOne(url, id, options);
+      answers.set(id, answer);
+      if (answer.kind === "unreachable") firstError ??= answer.detail;
       else usable++;
     }
   }
   await Promise.all(Array.from({ length: Math.min(options.concurrency, jobIds.length) }, worker));
   return {
-    url, mode: "per-job", reachable: jobIds.length === 0 ? true : usable > 0, error: firstError, observations,
+    url, mode: "per-job", reachable: jobIds.length === 0 ? true : usable > 0, error: firstError, answers,
   };
 }
 
-async function askOne(url: string, id: string, options: BackendAskOptions): Promise<Observation> {
+async function askOne(url: string, id: string, options: BackendAskOptions): Promise<BackendAnswer> {
   if (options.signal.aborted) return { kind: "unreachable", detail: "pass deadline reached" };
   const answer = await getJson(`${url}/api/training/status/${encodeURIComponent(id)}`, {
     ...options, timeoutMs: options.requestTimeoutMs, maxBytes: options.maxStatusBytes,
@@ -178,7 +178,7 @@ export async function forwardCancel(url: string, id: string, options: BackendAsk
     }
     return { delivered: false, answer: `cancel not delivered: HTTP ${response.status}` };
   } catch (error) {
-    const why = signal.aborted ? `timed out after ${options.requestTimeoutMs} ms` : describe(error);
+    const why = signal.aborted ? `timed out after ${options.requestTimeoutMs} ms` : errorMessage(error);
     return { delivered: false, answer: `cancel not delivered: ${why}` };
   }
 }

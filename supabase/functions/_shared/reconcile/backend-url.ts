@@ -28,11 +28,11 @@ export function checkBackendUrl(raw: string): BackendUrlCheck {
 export function openCheckedBackend(url: string, options: BackendAskOptions): BackendSession {
   const check = checkBackendUrl(url);
   if (check.ok) return openBackend(url, options);
-  const observation = { kind: "unreachable", detail: `misconfigured: ${check.reason}` } as const;
+  const answer = { kind: "unreachable", detail: `misconfigured: ${check.reason}` } as const;
   return {
     ask: async (jobIds) => ({
       url, mode: "misconfigured", reachable: false, error: check.reason,
-      observations: new Map(jobIds.map((id) => [id, observation])),
+      answers: new Map(jobIds.map((id) => [id, answer])),
     }),
     summary: () => ({ mode: "misconfigured", reachable: false, error: check.reason }),
   };

@@ -88,7 +88,7 @@ function settings(env: Env): ReconcileConfig {
     guardMinJobs: number(env, "RECONCILE_GUARD_MIN_JOBS", 5, 1, 1_000_000),
     maxStatusBytes: number(env, "RECONCILE_MAX_STATUS_BYTES", 64 * 1024, 1_024, 16 * 1024 * 1024),
     // 8 MiB: at 32 MiB a list just under the cap took the function to 223 MB RSS (limit 256 MB);
-    // at 8 MiB, 101-118 MB (scripts/bench/list-at-cap.ts, numbers in docs/reliability.md).
+    // at 8 MiB, 101-118 MB (dev/bench/list-at-cap.ts, numbers in docs/reliability.md).
     maxListBytes: number(env, "RECONCILE_MAX_LIST_BYTES", 8 * 1024 * 1024, 1_024, 128 * 1024 * 1024),
   };
   if (config.requestTimeoutMs >= config.deadlineMs) {

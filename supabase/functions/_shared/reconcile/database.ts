@@ -94,7 +94,7 @@ export async function applyDeferred(
 }
 
 /** Merges totals into the pass's recorded counts (the record of each part holds only its own). */
-export async function recordPassCounts(db: Queryable, passId: string, counts: Record<string, unknown>): Promise<void> {
+export async function recordPassCounts(db: Queryable, passId: string, counts: object): Promise<void> {
   await db.query("select jobs_private.record_pass_rejections($1::uuid, $2::jsonb)", [passId, JSON.stringify(counts)]);
 }
 
@@ -127,7 +127,7 @@ export interface CancelColumns {
 
 export async function finishPass(
   db: Queryable,
-  pass: Record<string, unknown>,
+  pass: object,
   confirmForMs: number,
   c: ChangeColumns,
   cancels: CancelColumns,

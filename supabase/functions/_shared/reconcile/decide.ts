@@ -8,7 +8,7 @@
 // witnesses have been silent past the hard timeout the job is failed as stalled. A job waiting in
 // the backend's queue (queued, pending) cannot move: the backend holding it counts.
 import type { ActiveStatus, JobStatus, TerminalStatus } from "../job-status.ts";
-import type { Observation, ProgressMarker } from "./observation.ts";
+import type { BackendAnswer, ProgressMarker } from "./backend-answer.ts";
 
 export interface ObservedJob {
   id: string;
@@ -41,23 +41,39 @@ export interface DecisionPolicy {
 
 export const REASON_HEARTBEAT_LOST = "heartbeat lost";
 
+/**
+ * What the apply writes for a change, all of it decided here: the status, the reason (null when the
+ * status does not change: a plain confirmation stores no reason and no evidence), the backend's
+ * finish time, its progress marker, and the threshold a presumed death was judged by.
+ */
+export interface Write<S extends JobStatus = JobStatus> {
+  newStatus: S;
+  reason: string | null;
+  completedAt: string | null;
+  marker: ProgressMarker;
+  thresholdMs: number | null;
+}
+
 export type Action =
   /** The backend shows progress: a sign of life. Adopts the backend's active status. */
-  | { type: "confirm_alive"; newStatus: ActiveStatus; marker: ProgressMarker }
+  | ({ type: "confirm_alive" } & Write<ActiveStatus>)
   /** The backend claims the job but shows no movement: remember its marker, refresh nothing. */
-  | { type: "note_progress"; newStatus: ActiveStatus; marker: ProgressMarker }
+  | ({ type: "note_progress" } & Write<ActiveStatus>)
   /** The backend finished it: write its status, time and error text (also over a presumed death). */
-  | { type: "record_backend_terminal"; newStatus: TerminalStatus; reason: string; completedAt: string | null }
+  | ({ type: "record_backend_terminal"; reason: string } & Write<TerminalStatus>)
   /** A job the reconciler presumed dead shows progress again: the truth wins. */
-  | { type: "revive"; newStatus: ActiveStatus; reason: string; marker: ProgressMarker }
+  | ({ type: "revive"; reason: string } & Write<ActiveStatus>)
   /** The backend answered and does not know the job, and it has been silent past the grace period. */
-  | { type: "fail_lost"; newStatus: "failed"; reason: string; thresholdMs: number }
+  | ({ type: "fail_lost"; reason: string; thresholdMs: number } & Write<"failed">)
   /** The backend says it runs but shows no movement, and the writer is silent: past the hard timeout. */
-  | { type: "fail_stalled"; newStatus: "failed"; reason: string; thresholdMs: number }
+  | ({ type: "fail_stalled"; reason: string; thresholdMs: number } & Write<"failed">)
   /** No usable answer, and silent past the hard timeout. */
-  | { type: "fail_heartbeat_lost"; newStatus: "failed"; reason: typeof REASON_HEARTBEAT_LOST; thresholdMs: number }
+  | ({ type: "fail_heartbeat_lost"; reason: string; thresholdMs: number } & Write<"failed">)
   /** Nothing is concluded this pass. */
   | { type: "leave"; why: LeaveReason };
+
+/** An action that writes: everything but "leave". */
+export type Change = Exclude<Action, { type: "leave" }>;
 
 export type LeaveReason =
   | "within grace period"
@@ -69,30 +85,30 @@ export type LeaveReason =
 
 export type ActionType = Action["type"];
 
-export function decide(job: ObservedJob, observation: Observation, policy: DecisionPolicy): Action {
-  if (job.presumedDead) return decidePresumedDead(job, observation);
+export function decide(job: ObservedJob, answer: BackendAnswer, policy: DecisionPolicy): Action {
+  if (job.presumedDead) return decidePresumedDead(job, answer);
   // A job the previous pass saw moving is vouched for until the next pass is due (+ threshold): its
   // silence is about one interval by design, so one unusable answer or one 404 fails nothing while
   // that confirmation runs. It runs out (or a pass without movement withdraws it); the next pass decides.
-  if (job.confirmationRunning && observation.kind !== "alive" && observation.kind !== "terminal") {
+  if (job.confirmationRunning && answer.kind !== "alive" && answer.kind !== "terminal") {
     return { type: "leave", why: "vouched for by the previous pass" };
   }
-  switch (observation.kind) {
+  switch (answer.kind) {
     case "alive":
-      return decideClaimOfLife(job, observation, policy);
+      return decideClaimOfLife(job, answer, policy);
     case "terminal":
-      return recordTerminal(observation, false);
+      return recordTerminal(answer, false);
     case "unknown":
       // A job created or heard from seconds ago may not have reached the backend yet.
       if (job.silentMs <= policy.graceMs) return { type: "leave", why: "within grace period" };
-      return { type: "fail_lost", newStatus: "failed", reason: lostReason(job), thresholdMs: policy.graceMs };
+      return presumedDeath("fail_lost", lostReason(job), policy.graceMs);
     case "unreachable":
       // The seed's own rule still applies when the backend cannot be asked.
       if (job.silentMs <= policy.hardTimeoutMs) return { type: "leave", why: "backend unreachable, within hard timeout" };
-      return { type: "fail_heartbeat_lost", newStatus: "failed", reason: REASON_HEARTBEAT_LOST, thresholdMs: policy.hardTimeoutMs };
+      return presumedDeath("fail_heartbeat_lost", REASON_HEARTBEAT_LOST, policy.hardTimeoutMs);
     default: {
-      const unhandled: never = observation;
-      throw new Error(`unhandled observation ${JSON.stringify(unhandled)}`);
+      const unhandled: never = answer;
+      throw new Error(`unhandled answer ${JSON.stringify(unhandled)}`);
     }
   }
 }
@@ -104,42 +120,60 @@ export function decide(job: ObservedJob, observation: Observation, policy: Decis
  */
 function decideClaimOfLife(
   job: ObservedJob,
-  seen: Extract<Observation, { kind: "alive" }>,
+  seen: Extract<BackendAnswer, { kind: "alive" }>,
   policy: DecisionPolicy,
 ): Action {
-  if (seen.status !== "running" || moved(job.marker, seen.marker)) {
-    return { type: "confirm_alive", newStatus: seen.status, marker: seen.marker ?? job.marker };
-  }
+  if (seen.status !== "running" || moved(job.marker, seen.marker)) return adopt("confirm_alive", job, seen);
   if (job.silentMs > policy.hardTimeoutMs && !job.confirmationRunning) {
-    return { type: "fail_stalled", newStatus: "failed", reason: stalledReason(job, seen), thresholdMs: policy.hardTimeoutMs };
+    return presumedDeath("fail_stalled", stalledReason(job, seen), policy.hardTimeoutMs);
   }
   // Worth a write only when it changes something: a first marker to compare with next time, an
   // adopted status, or a confirmation that this pass can no longer vouch for.
   if (seen.marker !== job.marker || seen.status !== job.status || job.confirmationRunning) {
-    return { type: "note_progress", newStatus: seen.status, marker: seen.marker ?? job.marker };
+    return adopt("note_progress", job, seen);
   }
   return { type: "leave", why: "no progress shown, within hard timeout" };
 }
 
-function decidePresumedDead(job: ObservedJob, seen: Observation): Action {
+function decidePresumedDead(job: ObservedJob, seen: BackendAnswer): Action {
   if (seen.kind === "terminal") return recordTerminal(seen, true);
   if (seen.kind === "alive" && moved(job.marker, seen.marker)) {
     return {
-      type: "revive", newStatus: seen.status, marker: seen.marker,
+      type: "revive", newStatus: seen.status, marker: seen.marker, completedAt: null, thresholdMs: null,
       reason: `revived: backend shows progress (${seen.status}) after a presumed death`,
     };
   }
   return { type: "leave", why: "presumed dead, backend does not contradict" };
 }
 
-function recordTerminal(seen: Extract<Observation, { kind: "terminal" }>, overPresumedDeath: boolean): Action {
+function recordTerminal(seen: Extract<BackendAnswer, { kind: "terminal" }>, overPresumedDeath: boolean): Action {
   const said = seen.error ?? `backend reports ${seen.status}`;
   return {
     type: "record_backend_terminal",
     newStatus: seen.status,
     reason: overPresumedDeath && seen.status !== "failed" ? `revived: ${said} after a presumed death` : said,
     completedAt: seen.finishedAt,
+    marker: null,
+    thresholdMs: null,
   };
+}
+
+/** The backend's active status, taken over; a reason only when it changes the row's status. */
+function adopt(
+  type: "confirm_alive" | "note_progress",
+  job: ObservedJob,
+  seen: Extract<BackendAnswer, { kind: "alive" }>,
+): Action {
+  const reason = seen.status === job.status ? null : `backend reports ${seen.status}`;
+  return { type, newStatus: seen.status, reason, completedAt: null, marker: seen.marker ?? job.marker, thresholdMs: null };
+}
+
+function presumedDeath(
+  type: "fail_lost" | "fail_stalled" | "fail_heartbeat_lost",
+  reason: string,
+  thresholdMs: number,
+): Action {
+  return { type, newStatus: "failed", reason, completedAt: null, marker: null, thresholdMs };
 }
 
 /** Movement needs two sightings: a first marker proves nothing yet. */
@@ -170,7 +204,7 @@ function lostReason(job: ObservedJob): string {
   return `lost: backend has no record (it forgot the job; ${seen}, silent ${formatSilence(job.silentMs)})`;
 }
 
-function stalledReason(job: ObservedJob, seen: Extract<Observation, { kind: "alive" }>): string {
+function stalledReason(job: ObservedJob, seen: Extract<BackendAnswer, { kind: "alive" }>): string {
   const progress = job.progressSilentMs === null
     ? "no progress ever seen"
     : `no progress for ${formatSilence(job.progressSilentMs)}`;

@@ -12,7 +12,7 @@ export interface GetJsonOptions {
   /**
    * At most this many objects and arrays in the document. Memory after parsing grows with their
    * number more than with bytes: 8 MiB of `{},` is 2.8M objects and took the function to 388 MB
-   * RSS (scripts/bench/list-at-cap.ts). Counted on the raw bytes, before parsing.
+   * RSS (dev/bench/list-at-cap.ts). Counted on the raw bytes, before parsing.
    */
   maxContainers?: number;
   /** The pass's deadline: aborts this request too. */
@@ -67,7 +67,7 @@ export async function getJson(url: string, options: GetJsonOptions): Promise<Jso
   } catch (error) {
     if (options.signal.aborted) return { ok: false, status: null, detail: "pass deadline reached" };
     if (signal.aborted) return { ok: false, status: null, detail: `timed out after ${options.timeoutMs} ms` };
-    return { ok: false, status: null, detail: `request failed: ${describe(error)}` };
+    return { ok: false, status: null, detail: `request failed: ${errorMessage(error)}` };
   }
   if (response.status >= 300 && response.status <= 399) {
     await response.body?.cancel().catch(() => undefined);
@@ -84,7 +84,7 @@ export async function getJson(url: string, options: GetJsonOptions): Promise<Jso
   } catch (error) {
     if (options.signal.aborted) return { ok: false, status: response.status, detail: "pass deadline reached" };
     if (signal.aborted) return { ok: false, status: response.status, detail: `timed out after ${options.timeoutMs} ms` };
-    return { ok: false, status: response.status, detail: `unreadable body: ${describe(error)}` };
+    return { ok: false, status: response.status, detail: `unreadable body: ${errorMessage(error)}` };
   }
   if (text === null) return { ok: false, status: response.status, detail: `body larger than ${options.maxBytes} bytes` };
   const isJson = (response.headers.get("content-type") ?? "").includes("json");
@@ -96,7 +96,7 @@ export async function getJson(url: string, options: GetJsonOptions): Promise<Jso
   }
 }
 
-export function describe(error: unknown): string {
+export function errorMessage(error: unknown): string {
   if (error instanceof Error) {
     const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
     return `${error.message}${cause}`;

@@ -6,15 +6,18 @@
 import { DEFAULT_PAGE_SIZE, type ReconcileConfig } from "./config.ts";
 import { type BackendAskOptions, type BackendReport, type BackendSession, forwardCancel } from "./backend-client.ts";
 import { normalizeBackendUrl, openCheckedBackend, withoutCredentials } from "./backend-url.ts";
-import { type Action, type ActionType, decide, type ObservedJob } from "./decide.ts";
+import { addChange, type Decision } from "./apply.ts";
+import { decide, type ObservedJob } from "./decide.ts";
 import { applyMassOutageGuard, describeHolds, GuardTally, isSudden } from "./guard.ts";
 import {
   applyChanges, applyDeferred, type CancelColumns, type ChangeColumns, claimPass, deferChanges, emptyChangeColumns,
   failPass, finishPass, observePage, type Queryable, recordPassCounts, type Shard, WHOLE_FLEET,
 } from "./database.ts";
 import { applyWithBulkhead, isDataError } from "./bulkhead.ts";
-import { describe } from "./http-json.ts";
-import type { Observation } from "./observation.ts";
+import { errorMessage } from "./http-json.ts";
+import {
+  type ActionCounts, type ApplyTotals, type BackendSummary, type PassRecord, type PassSummary, planEntry, type RejectedRow,
+} from "./pass-summary.ts";
 import { storableText } from "./sanitize.ts";
 
 export interface PassDeps {
@@ -27,22 +30,7 @@ export interface PassDeps {
   shard?: Shard;
 }
 
-export interface PlannedDecision {
-  job: ObservedJob;
-  backendUrl: string;
-  observation: Observation;
-  action: Action;
-}
-
-export interface BackendSummary {
-  url: string;
-  mode: BackendReport["mode"];
-  reachable: boolean;
-  error: string | null;
-  jobs: number;
-}
-
-export type PassSummary = Record<string, unknown> & { pass_id: string; outcome: string };
+export type { PassSummary } from "./pass-summary.ts";
 
 // Backends get most of the deadline; the rest is kept for the apply.
 const BACKEND_SHARE_OF_DEADLINE = 0.8;
@@ -57,49 +45,45 @@ const bump = (counts: Counts, key: string, n = 1) => (counts[key] = (counts[key]
 export async function runReconcilePass(deps: PassDeps): Promise<PassSummary> {
   const { db, config, trigger, dryRun } = deps;
   const shard = deps.shard ?? WHOLE_FLEET;
-  const sharded = shard.shards > 1 ? { shard: shard.shard, shards: shard.shards } : {};
-  const passId = crypto.randomUUID();
+  const identity = {
+    pass_id: crypto.randomUUID(), trigger, dry_run: dryRun,
+    ...(shard.shards > 1 ? { shard: shard.shard, shards: shard.shards } : {}),
+  };
   const started = Date.now();
   // The lease outlives the deadline, so a pass that hangs is never overlapped while it can still apply.
-  const claimed = await claimPass(db, { passId, trigger, leaseMs: config.deadlineMs + 30_000, dryRun, ...shard });
-  if (claimed.skipped) {
-    return { pass_id: passId, outcome: "skipped", trigger, dry_run: dryRun, ...sharded, running_pass: claimed.runningPass };
-  }
+  const claimed = await claimPass(db, {
+    passId: identity.pass_id, trigger, leaseMs: config.deadlineMs + 30_000, dryRun, ...shard,
+  });
+  if (claimed.skipped) return { ...identity, outcome: "skipped", running_pass: claimed.runningPass };
 
   try {
-    const run = new PagedPass(deps, passId, shard);
+    const run = new PagedPass(deps, identity.pass_id, shard);
     await run.observeAll();
     const holds = run.tally.holds();
     const heldWhy = describeHolds(holds, config.hardTimeoutMs);
-    const planned = run.plannedAfterGuard(new Set(holds.map((h) => h.backendUrl)));
     const backends = run.backendSummaries();
-    const backendReachable = backends.every((b) => b.reachable);
-    const report = {
-      pass_id: passId, trigger, dry_run: dryRun, ...sharded, observed: run.observed, planned,
+    const record: PassRecord = {
+      ...identity, observed: run.observed, planned: run.plannedAfterGuard(new Set(holds.map((h) => h.backendUrl))),
       held: holds.length > 0, ...(heldWhy ? { held_why: heldWhy } : {}), presumed_deaths: run.tally.presumedDeaths,
-      backend_reachable: backendReachable, backends,
+      backend_reachable: backends.every((b) => b.reachable), backends,
     };
     if (dryRun) {
       // A dry run returns the plan, so it holds every decision: it is for people, not fleets.
       const guarded = applyMassOutageGuard(run.dryRunDecisions, {
         share: config.guardShare, minJobs: config.guardMinJobs, hardTimeoutMs: config.hardTimeoutMs,
       });
-      return { ...report, outcome: "dry_run", plan: guarded.decisions.map(describeDecision), duration_ms: Date.now() - started };
+      return { ...record, outcome: "dry_run", plan: guarded.decisions.map(planEntry), duration_ms: Date.now() - started };
     }
     if (run.tally.presumedDeaths > 0) await run.applyParked(run.tally.released());
-    const pass = {
-      pass_id: passId, trigger, held: holds.length > 0, ...(heldWhy ? { held_why: heldWhy } : {}),
-      backend_reachable: backendReachable, backends, observed: run.observed, planned,
-    };
     // Records the outcome (and releases the lease); the totals of every page are merged in after.
-    const recorded = await finishPass(db, pass, config.passIntervalMs, emptyChangeColumns(), emptyCancels());
+    const { outcome } = await finishPass(db, record, config.passIntervalMs, emptyChangeColumns(), emptyCancels());
     const totals = run.totals();
-    await recordPassCounts(db, passId, totals);
-    return { ...report, ...recorded, ...totals, pass_id: passId, outcome: String(recorded.outcome), duration_ms: Date.now() - started };
+    await recordPassCounts(db, identity.pass_id, totals);
+    return { ...record, ...totals, outcome: outcome === "held" ? "held" : "applied", duration_ms: Date.now() - started };
   } catch (error) {
-    const message = describe(error);
-    if (!dryRun) await failPass(db, passId, message).catch(() => undefined);
-    throw new Error(`reconcile pass ${passId} failed: ${message}`, { cause: error });
+    const message = errorMessage(error);
+    if (!dryRun) await failPass(db, identity.pass_id, message).catch(() => undefined);
+    throw new Error(`reconcile pass ${identity.pass_id} failed: ${message}`, { cause: error });
   }
 }
 
@@ -110,7 +94,7 @@ class PagedPass {
   readonly tally: GuardTally;
   observed = 0;
   /** Only in a dry run, which answers with the plan. */
-  readonly dryRunDecisions: PlannedDecision[] = [];
+  readonly dryRunDecisions: Decision[] = [];
   private readonly backends = new Map<string, { session: BackendSession; jobs: number }>();
   private readonly options: BackendAskOptions;
   /** Planned actions, sudden deaths apart (the guard decides what they become). */
@@ -122,7 +106,7 @@ class PagedPass {
   private changes = 0;
   private applyCalls = 0;
   private rejected = 0;
-  private readonly rejectedRows: { job_id: string | null; action: string | null; error: string }[] = [];
+  private readonly rejectedRows: RejectedRow[] = [];
 
   constructor(private readonly deps: PassDeps, private readonly passId: string, private readonly shard: Shard) {
     const { config } = deps;
@@ -170,12 +154,12 @@ class PagedPass {
       }
       return backend.session.ask(owned.map((j) => j.id));
     }));
-    const decisions: PlannedDecision[] = [];
+    const decisions: Decision[] = [];
     for (const report of reports) {
       for (const job of byBackend.get(report.url) ?? []) {
-        const observation = report.observations.get(job.id) ?? { kind: "unreachable", detail: "not asked" };
+        const answer = report.answers.get(job.id) ?? { kind: "unreachable", detail: "not asked" };
         // What the records show: a password in a misconfigured backend_url is never written anywhere.
-        const d = { job, backendUrl: withoutCredentials(report.url), observation, action: decide(job, observation, config) };
+        const d = { job, backendUrl: withoutCredentials(report.url), answer, action: decide(job, answer, config) };
         this.tally.count(d);
         if (isSudden(d, config.hardTimeoutMs)) bump(this.suddenOf(d.backendUrl), d.action.type);
         else bump(this.planned, d.action.type);
@@ -192,7 +176,7 @@ class PagedPass {
   }
 
   /** The page's changes in one guarded call (split by the bulkhead only if Postgres refuses a row); sudden deaths parked. */
-  private async applyPage(decisions: PlannedDecision[], cancels: CancelColumns): Promise<void> {
+  private async applyPage(decisions: Decision[], cancels: CancelColumns): Promise<void> {
     const { db, config } = this.deps;
     const changes = emptyChangeColumns();
     const parked = emptyChangeColumns();
@@ -218,7 +202,7 @@ class PagedPass {
         if (this.rejectedRows.length < MAX_REJECTED_LISTED) {
           this.rejectedRows.push({
             job_id: row.jobIds[0] ?? null, action: row.actions[0] ?? null,
-            error: storableText(`${sqlState(error)}${describe(error)}`, 300),
+            error: storableText(`${sqlState(error)}${errorMessage(error)}`, 300),
           });
         }
       }
@@ -241,12 +225,12 @@ class PagedPass {
   }
 
   /** Planned actions as the guard leaves them: a held backend's sudden deaths are left alone. */
-  plannedAfterGuard(heldBackends: Set<string>): Partial<Record<ActionType, number>> {
+  plannedAfterGuard(heldBackends: Set<string>): ActionCounts {
     const planned: Counts = { ...this.planned };
     for (const [url, counts] of this.suddenPlanned) {
       for (const [action, n] of Object.entries(counts)) bump(planned, heldBackends.has(url) ? "leave" : action, n ?? 0);
     }
-    return planned as Partial<Record<ActionType, number>>;
+    return planned as ActionCounts;
   }
 
   backendSummaries(): BackendSummary[] {
@@ -254,7 +238,7 @@ class PagedPass {
   }
 
   /** What the pass record's counts hold after every page (each page's call recorded nothing). */
-  totals(): Record<string, unknown> {
+  totals(): ApplyTotals {
     return {
       applied: this.applied, conflicts: this.conflicts, cancels_forwarded: this.cancelsForwarded,
       ...(this.rejected > 0
@@ -277,80 +261,4 @@ async function forwardCancels(url: string, owned: ObservedJob[], options: Backen
     out.answers.push(answer);
     out.delivered.push(delivered);
   }
-}
-
-/** The evidence written with a change: what was seen, and by which rule it was judged. */
-function evidenceOf(d: PlannedDecision, thresholdMs: number | null) {
-  const seconds = (ms: number | null) => (ms === null ? null : Math.round(ms / 1000));
-  return {
-    rule: d.action.type,
-    backend_url: d.backendUrl,
-    backend_answer: d.observation,
-    observed_status: d.job.status,
-    silent_for_s: seconds(d.job.silentMs),
-    // The two witnesses, apart: the writer's heartbeat, and the backend's progress seen moving.
-    writer_silent_s: seconds(d.job.writerSilentMs),
-    progress_silent_s: seconds(d.job.progressSilentMs),
-    previous_progress: d.job.marker,
-    threshold_s: thresholdMs === null ? null : thresholdMs / 1000,
-  };
-}
-
-// The apply adds the pass id to every piece of evidence; a plain confirmation carries none,
-// since the apply stores evidence only with a status change.
-function addChange(c: ChangeColumns, d: PlannedDecision): void {
-  const a = d.action;
-  let change: {
-    newStatus: string; reason: string | null; completedAt: string | null;
-    evidence: ReturnType<typeof evidenceOf> | null; marker: string | null;
-  };
-  switch (a.type) {
-    case "leave":
-      return;
-    case "confirm_alive":
-    case "note_progress": {
-      // A plain confirmation changes no status, so the apply stores no reason or evidence for it.
-      const adopted = a.newStatus !== d.job.status;
-      change = {
-        newStatus: a.newStatus, reason: adopted ? `backend reports ${a.newStatus}` : null, completedAt: null,
-        evidence: adopted ? evidenceOf(d, null) : null, marker: a.marker,
-      };
-      break;
-    }
-    case "revive":
-      change = { newStatus: a.newStatus, reason: a.reason, completedAt: null, evidence: evidenceOf(d, null), marker: a.marker };
-      break;
-    case "record_backend_terminal":
-      change = {
-        newStatus: a.newStatus, reason: a.reason, completedAt: a.completedAt, evidence: evidenceOf(d, null), marker: null,
-      };
-      break;
-    case "fail_lost":
-    case "fail_stalled":
-    case "fail_heartbeat_lost":
-      change = {
-        newStatus: a.newStatus, reason: a.reason, completedAt: null, evidence: evidenceOf(d, a.thresholdMs), marker: null,
-      };
-      break;
-    default: {
-      const unhandled: never = a;
-      throw new Error(`unhandled action ${JSON.stringify(unhandled)}`);
-    }
-  }
-  c.jobIds.push(d.job.id);
-  c.observedStatus.push(d.job.status);
-  c.observedUpdatedAt.push(d.job.observedUpdatedAt);
-  c.actions.push(a.type);
-  c.newStatus.push(change.newStatus);
-  c.reasons.push(change.reason);
-  c.completedAt.push(change.completedAt);
-  c.evidence.push(change.evidence === null ? null : JSON.stringify(change.evidence));
-  c.markers.push(change.marker);
-}
-
-function describeDecision(d: PlannedDecision) {
-  return {
-    job_id: d.job.id, status: d.job.status, backend_url: d.backendUrl,
-    silent_for_s: Math.round(d.job.silentMs / 1000), backend_answer: d.observation, action: d.action,
-  };
 }

@@ -1,0 +1,53 @@
+// The Edge Function's own cost for one pass, against Supabase's limits (2 s CPU, 256 MB):
+// CPU time of the deno process during the request, and its peak resident memory.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { serveReconcileFunction } from "../lib/serve-function.ts";
+
+const root = join(import.meta.dirname, "..", "..");
+
+/** The same pass in Deno, in-process, with its V8 heap sampled (dev/bench/pass-heap.ts). */
+export function passHeap(databaseUrl: string, backendUrl: string): { observed: number; peakHeapMb: number; peakRssMb: number } {
+  const out = execFileSync(join(root, "node_modules/.bin/deno"),
+    ["run", "-A", "--quiet", "--config", join(root, "supabase/functions/reconcile-jobs/deno.json"), join(root, "dev/bench/pass-heap.ts")],
+    { env: { ...process.env, B: databaseUrl, SIM: backendUrl }, encoding: "utf8" });
+  return JSON.parse(out.trim().split("\n").at(-1)!);
+}
+
+const TICKS_PER_SECOND = 100; // Linux USER_HZ
+
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime + stime
+}
+
+function peakRssMb(pid: number): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return Number(match![1]) / 1024;
+}
+
+export async function benchFunction(databaseUrl: string, backendUrl: string) {
+  const secret = `bench-${crypto.randomUUID()}`;
+  const fn = await serveReconcileFunction({
+    RECONCILE_SECRET: secret, BACKEND_URL: backendUrl, SUPABASE_DB_URL: databaseUrl, RECONCILE_DEADLINE_MS: "120000",
+    RECONCILE_REQUEST_TIMEOUT_MS: "60000",
+  });
+  try {
+    // Compile and connect first, as a warm instance would be: a dry run of 1/256 of the jobs. (A dry
+    // run of all of them holds its whole plan, and the peak RSS it leaves was counted against the
+    // pass: 231 of the 241 MB first measured at 100k were the warm-up's.)
+    await fn.call({ query: "?dry_run=1", body: { shard: 0, shards: 256 } }).catch(() => undefined);
+    const cpuBefore = cpuSeconds(fn.pid);
+    const rssBefore = peakRssMb(fn.pid);
+    const started = Date.now();
+    const { status, body } = await fn.call();
+    if (status !== 200) throw new Error(`function answered ${status}: ${JSON.stringify(body)}`);
+    return {
+      cpuSeconds: cpuSeconds(fn.pid) - cpuBefore, wallSeconds: (Date.now() - started) / 1000,
+      peakRssMb: peakRssMb(fn.pid), idleRssMb: rssBefore, observed: body.observed as number,
+    };
+  } finally {
+    await fn.stop();
+  }
+}

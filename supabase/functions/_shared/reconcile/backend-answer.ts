@@ -1,0 +1,85 @@
+// What a training backend said about a job, parsed from its HTTP answer. Parsing is pure and
+// strict: anything that is not exactly the documented shape is "malformed", and nothing is
+// concluded from it.
+import { type ActiveStatus, isActiveStatus, isTerminalStatus, type TerminalStatus } from "../job-status.ts";
+import { storableText, strictTimestamp } from "./sanitize.ts";
+
+/**
+ * The backend's evidence of movement: its progress, step and own progress timestamp, as one
+ * comparable string. Null when the answer carries none of them: then the backend's "running" is
+ * a bare claim and can never keep a job alive on its own.
+ */
+export type ProgressMarker = string | null;
+
+export type BackendAnswer =
+  | { kind: "alive"; status: ActiveStatus; marker: ProgressMarker; progress: number | null }
+  | { kind: "terminal"; status: TerminalStatus; error: string | null; finishedAt: string | null; note?: string }
+  /** The backend answered and has no such job (404 with a JSON body, or absent from its list). */
+  | { kind: "unknown"; via: "status-404" | "absent-from-list" }
+  /** No usable answer: refused, timed out, 5xx, malformed. Nothing may be concluded from it. */
+  | { kind: "unreachable"; detail: string };
+
+/** Code points of a backend's text we keep (error texts, details). */
+export const MAX_ERROR_TEXT = 500;
+const MAX_MARKER = 200;
+
+/** Parses one job's entry from `GET /status/{id}` or from the list. Returns null when malformed. */
+export function parseJobEntry(entry: unknown): BackendAnswer | null {
+  if (typeof entry !== "object" || entry === null || Array.isArray(entry)) return null;
+  const { status, error, completed_at: completedAt } = entry as Record<string, unknown>;
+  if (isActiveStatus(status)) {
+    const progress = (entry as Record<string, unknown>).progress;
+    return {
+      kind: "alive", status, marker: progressMarker(entry as Record<string, unknown>),
+      progress: typeof progress === "number" && Number.isFinite(progress) ? progress : null,
+    };
+  }
+  if (isTerminalStatus(status)) {
+    if (error !== undefined && error !== null && typeof error !== "string") return null;
+    // A finish time Postgres would refuse becomes null, and the evidence says why.
+    const finished = typeof completedAt === "string" ? strictTimestamp(completedAt) : { value: null, note: null };
+    return {
+      kind: "terminal",
+      status,
+      error: typeof error === "string" ? storableText(error, MAX_ERROR_TEXT) || null : null,
+      finishedAt: finished.value,
+      ...(finished.note === null ? {} : { note: `completed_at ${finished.note}` }),
+    };
+  }
+  return null;
+}
+
+/**
+ * `progress`, `current_step` (or `step`) and `updated_at` (the backend's own time of its last
+ * progress), whichever are present and well-typed. Any change in any of them between two passes is
+ * movement. JSON keeps the marker storable (NULs and lone surrogates come out escaped); an overlong
+ * one is replaced by its hash, which still changes when it does.
+ */
+export function progressMarker(entry: Record<string, unknown>): ProgressMarker {
+  const parts: Record<string, number | string> = {};
+  const { progress, current_step: currentStep, step, updated_at: updatedAt } = entry;
+  if (typeof progress === "number" && Number.isFinite(progress)) parts.p = progress;
+  const stepValue = currentStep ?? step;
+  if (typeof stepValue === "number" && Number.isFinite(stepValue)) parts.s = stepValue;
+  if (typeof updatedAt === "string" && updatedAt) parts.t = updatedAt;
+  if (Object.keys(parts).length === 0) return null;
+  const marker = JSON.stringify(parts);
+  return marker.length <= MAX_MARKER ? marker : `#${fnv1a(marker)}`;
+}
+
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return `${hash.toString(16)}:${text.length}`;
+}
+
+/** The job id an entry of the list names (`job_id`, or `id`). */
+export function entryJobId(entry: unknown): string | null {
+  if (typeof entry !== "object" || entry === null) return null;
+  const { job_id: jobId, id } = entry as Record<string, unknown>;
+  const value = jobId ?? id;
+  return typeof value === "string" ? value : null;
+}

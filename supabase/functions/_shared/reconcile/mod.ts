@@ -1,0 +1,21 @@
+// The reconciler's front door: everything outside this folder (the Edge Function, the operator
+// CLI, the tests, the dev tools) imports from here, so the files behind it can move freely.
+
+// Running a pass, and what it reports.
+export { runReconcilePass } from "./pass.ts";
+export type { DryRunPass, FinishedPass, PassSummary, SkippedPass } from "./pass-summary.ts";
+export { type FunctionConfig, loadFunctionConfig, loadPassConfig, type ReconcileConfig } from "./config.ts";
+export { bearerMatches } from "./auth.ts";
+export { errorMessage } from "./http-json.ts";
+
+// The pure decisions, exported for their tests and for tools that explain a pass.
+export { type Action, decide, type ObservedJob, REASON_HEARTBEAT_LOST } from "./decide.ts";
+export { applyMassOutageGuard, describeHolds } from "./guard.ts";
+export { addChange, type Decision } from "./apply.ts";
+export { type ChangeColumns, emptyChangeColumns } from "./database.ts";
+export { type BackendAnswer, parseJobEntry } from "./backend-answer.ts";
+
+// The input boundary: what a backend or a row may put into the pass.
+export { checkBackendUrl, normalizeBackendUrl, withoutCredentials } from "./backend-url.ts";
+export { storableDeep, storableText, strictTimestamp } from "./sanitize.ts";
+export { applyWithBulkhead } from "./bulkhead.ts";
