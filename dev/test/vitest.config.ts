@@ -13,7 +13,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     projects: [
-      { extends: true, test: { name: "unit", include: unit } },
+      // The pure parts share one worker and skip per-file isolation: they hold no state between files.
+      { extends: true, test: { name: "unit", include: unit, pool: "threads", isolate: false } },
       {
         extends: true,
         test: {
