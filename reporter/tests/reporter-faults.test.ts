@@ -77,7 +77,7 @@ describe("the reporter process is killed with a backlog", () => {
   afterAll(async () => f?.teardown());
 
   const runner = (databaseUrl: string, args: string[]) =>
-    spawn("npx", ["--no-install", "tsx", join(repoRoot, "reporter/src/run-job.ts"), ...args], {
+    spawn("npx", ["--no-install", "tsx", join(repoRoot, "reporter/tests/run-job.ts"), ...args], {
       // Its own process group: npx, tsx and the runner die together, as a killed worker would.
       cwd: repoRoot, env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ["ignore", "pipe", "pipe"], detached: true,
     });
@@ -100,7 +100,7 @@ describe("the reporter process is killed with a backlog", () => {
 
     // Second life: the database is back; the backlog is replayed in order.
     const { stdout } = await promisify(execFile)("npx",
-      ["--no-install", "tsx", join(repoRoot, "reporter/src/run-job.ts"), "--job", job, "--journal", journal],
+      ["--no-install", "tsx", join(repoRoot, "reporter/tests/run-job.ts"), "--job", job, "--journal", journal],
       { cwd: repoRoot, env: { ...process.env, DATABASE_URL: f.db.url } });
     const events = stdout.trim().split("\n").map((l) => JSON.parse(l));
     expect(events[0]).toMatchObject({ event: "opened", backlog: 2 }); // the newest heartbeat and the completion

@@ -69,21 +69,27 @@ describe("races", () => {
 
   it("two concurrent passes apply once, with no duplicate history", async () => {
     const ids = await Promise.all(Array.from({ length: 3 }, () => makeJob(f.db.pool, { silentSeconds: 3_600 })));
-    // A latch, not a sleep: the first pass holds its lease while it asks the backend, and is let go
-    // only after the second pass has come and gone.
-    let letFirstPassGo!: () => void;
-    const firstPassHeld = new Promise<void>((resolve) => (letFirstPassGo = resolve));
+    // Latches, not sleeps: the first pass is known to hold its lease once it asks the backend, and
+    // it cannot finish while this test holds the rows' locks (its guarded apply waits on them, with
+    // no timeout), so the second pass always meets a held lease.
+    const locker = await f.db.pool.connect();
+    await locker.query("begin");
+    await locker.query("select id from public.local_training_jobs where id = any($1) for update", [ids]);
     let firstPassAsking!: () => void;
     const firstPassIsAsking = new Promise<void>((resolve) => (firstPassAsking = resolve));
-    f.sim.onStatusRequest = () => {
-      firstPassAsking();
-      return firstPassHeld;
-    };
+    f.sim.onStatusRequest = async () => firstPassAsking();
     const before = (await runs(f.db.pool)).length;
     const first = f.fn.call();
-    await firstPassIsAsking;
-    const b = await f.fn.call();
-    letFirstPassGo();
+    const endedBeforeAsking = first.then(() => Promise.reject(new Error("the first pass ended before asking")));
+    endedBeforeAsking.catch(() => undefined); // raced once below; its later rejection is expected
+    let b: Awaited<typeof first>;
+    try {
+      await Promise.race([firstPassIsAsking, endedBeforeAsking]);
+      b = await f.fn.call();
+    } finally {
+      await locker.query("commit");
+      locker.release();
+    }
     const a = await first;
     expect([a.body.outcome, b.body.outcome].sort()).toEqual(["applied", "skipped"]);
     for (const id of ids) {

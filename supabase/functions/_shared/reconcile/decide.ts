@@ -68,7 +68,7 @@ export type Action =
   /** The backend says it runs but shows no movement, and the writer is silent: past the hard timeout. */
   | ({ type: "fail_stalled"; reason: string; thresholdMs: number } & Write<"failed">)
   /** No usable answer, and silent past the hard timeout. */
-  | ({ type: "fail_heartbeat_lost"; reason: string; thresholdMs: number } & Write<"failed">)
+  | ({ type: "fail_heartbeat_lost"; reason: typeof REASON_HEARTBEAT_LOST; thresholdMs: number } & Write<"failed">)
   /** Nothing is concluded this pass. */
   | { type: "leave"; why: LeaveReason };
 
@@ -105,7 +105,10 @@ export function decide(job: ObservedJob, answer: BackendAnswer, policy: Decision
     case "unreachable":
       // The seed's own rule still applies when the backend cannot be asked.
       if (job.silentMs <= policy.hardTimeoutMs) return { type: "leave", why: "backend unreachable, within hard timeout" };
-      return presumedDeath("fail_heartbeat_lost", REASON_HEARTBEAT_LOST, policy.hardTimeoutMs);
+      return {
+        type: "fail_heartbeat_lost", newStatus: "failed", reason: REASON_HEARTBEAT_LOST, completedAt: null, marker: null,
+        thresholdMs: policy.hardTimeoutMs,
+      };
     default: {
       const unhandled: never = answer;
       throw new Error(`unhandled answer ${JSON.stringify(unhandled)}`);
@@ -169,7 +172,7 @@ function adopt(
 }
 
 function presumedDeath(
-  type: "fail_lost" | "fail_stalled" | "fail_heartbeat_lost",
+  type: "fail_lost" | "fail_stalled",
   reason: string,
   thresholdMs: number,
 ): Action {

@@ -1,12 +1,12 @@
 // A tiny job runner built on the reporter, as a training worker would use it. Tests start it as
 // a real process (and kill it); it is also the reference for wiring the reporter into a runner.
 //
-//   DATABASE_URL=... tsx reporter/src/run-job.ts --job ID --attempt N --journal PATH \
+//   DATABASE_URL=... tsx reporter/tests/run-job.ts --job ID --attempt N --journal PATH \
 //     [--heartbeats K] [--complete] [--hold]      (--hold: stay alive after reporting, until killed)
 import pg from "pg";
 import { parseArgs } from "node:util";
-import { StatusReporter } from "./reporter.ts";
-import { pgTransport } from "./transport.ts";
+import { StatusReporter } from "../src/reporter.ts";
+import { pgTransport } from "../src/transport.ts";
 
 const { values } = parseArgs({
   options: {
