@@ -1,6 +1,7 @@
 -- Liveness: the writer's heartbeat and the backend's confirmed progress are kept apart; the view
 -- reads stale only when neither vouches; a user's cancel is a request; a writer revives a presumed death.
 begin;
+\ir _helpers.psql
 set local search_path = extensions, public;
 select plan(16);
 

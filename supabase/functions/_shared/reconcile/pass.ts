@@ -92,7 +92,7 @@ export async function runReconcilePass(deps: PassDeps): Promise<PassSummary> {
       backend_reachable: backendReachable, backends, observed: run.observed, planned,
     };
     // Records the outcome (and releases the lease); the totals of every page are merged in after.
-    const recorded = await finishPass(db, pass, config.passIntervalMs, emptyChangeColumns(), emptyCancels());
+    const recorded = await finishPass(db, pass);
     const totals = run.totals();
     await recordPassCounts(db, passId, totals);
     return { ...report, ...recorded, ...totals, pass_id: passId, outcome: String(recorded.outcome), duration_ms: Date.now() - started };
