@@ -1295,7 +1295,7 @@ ALTER TABLE public.job_staleness_policy OWNER TO postgres;
 -- Name: TABLE job_staleness_policy; Type: COMMENT; Schema: public; Owner: postgres
 --
 
-COMMENT ON TABLE public.job_staleness_policy IS 'Per active status: how long without a sign of life (updated_at) before local_training_jobs_effective reports the job as stale. Terminal statuses have no row and are never stale.';
+COMMENT ON TABLE public.job_staleness_policy IS 'Per active status: how long without a sign of life (the writer''s heartbeat, or a pass that saw the backend''s progress move) before local_training_jobs_effective reports the job as stale. Terminal statuses have no row and are never stale.';
 
 
 --

@@ -23,7 +23,7 @@ insert into public.job_staleness_policy (status, stale_after, reasoning) values
 on conflict (status) do nothing;
 
 comment on table public.job_staleness_policy is
-  'Per active status: how long without a sign of life (updated_at) before local_training_jobs_effective reports the job as stale. Terminal statuses have no row and are never stale.';
+  'Per active status: how long without a sign of life (the writer''s heartbeat, or a pass that saw the backend''s progress move) before local_training_jobs_effective reports the job as stale. Terminal statuses have no row and are never stale.';
 
 revoke all on table public.job_staleness_policy from anon, authenticated, public;
 -- Readers need it: the effective view runs with the caller's rights.
