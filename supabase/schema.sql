@@ -50,6 +50,27 @@ COMMENT ON SCHEMA public IS 'standard public schema';
 
 
 --
+-- Name: active_statuses(); Type: FUNCTION; Schema: jobs_private; Owner: postgres
+--
+
+CREATE FUNCTION jobs_private.active_statuses() RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select array['queued', 'pending', 'running']
+$$;
+
+
+ALTER FUNCTION jobs_private.active_statuses() OWNER TO postgres;
+
+--
+-- Name: FUNCTION active_statuses(); Type: COMMENT; Schema: jobs_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION jobs_private.active_statuses() IS 'queued, pending, running: the statuses a job can leave. Everything else is terminal.';
+
+
+--
 -- Name: apply_deferred_reconcile_changes(uuid, interval, text[]); Type: FUNCTION; Schema: jobs_private; Owner: postgres
 --
 
@@ -90,6 +111,7 @@ CREATE FUNCTION jobs_private.apply_reconcile_changes(p_pass_id uuid, p_confirm_f
 declare
   v_applied jsonb;
 begin
+  -- Read by the stamping trigger: the reconciler's writes are not the writer's heartbeat.
   perform set_config('jobs.actor', 'reconciler', true);
 
   with decision as (
@@ -102,17 +124,19 @@ begin
   changed as (
     update public.local_training_jobs j
     set status = d.new_status,
+        -- A change that carries evidence carries its reason; a plain confirmation carries neither.
         status_reason = case when d.evidence is not null then d.reason else j.status_reason end,
         status_evidence = case when d.evidence is not null
                                then d.evidence || jsonb_build_object('pass_id', p_pass_id)
                                else j.status_evidence end,
-        completed_at = case when d.new_status in ('completed', 'failed', 'cancelled')
+        completed_at = case when d.new_status <> all (jobs_private.active_statuses())
                             then coalesce(d.completed_at, case when j.status = d.new_status then j.completed_at end, now())
                        end,
+        -- A confirmation keeps the job fresh until the next pass is due plus its status's threshold.
         confirmed_at = case when d.action in ('confirm_alive', 'revive') then now() else j.confirmed_at end,
         confirmed_until = case
           when d.action in ('confirm_alive', 'revive') then now() + p_confirm_for + coalesce(d.stale_after, interval '0')
-          when d.action = 'note_progress' or d.new_status not in ('queued', 'pending', 'running') then null
+          when d.action = 'note_progress' or d.new_status <> all (jobs_private.active_statuses()) then null
           else j.confirmed_until end,
         progress_marker = coalesce(d.marker, j.progress_marker)
     from decision d
@@ -124,6 +148,7 @@ begin
   select coalesce(jsonb_object_agg(action, n), '{}'::jsonb) into v_applied
   from (select action, count(*) as n from changed group by action) per_action;
 
+  -- Forwarded cancels: the answer is kept; an undelivered one is tried again next pass.
   update public.local_training_jobs j
   set cancel_answer = c.answer,
       cancel_forwarded_at = case when c.delivered then now() end
@@ -138,69 +163,6 @@ end $$;
 
 
 ALTER FUNCTION jobs_private.apply_reconcile_changes(p_pass_id uuid, p_confirm_for interval, p_job_ids uuid[], p_observed_status text[], p_observed_updated_at timestamp with time zone[], p_actions text[], p_new_status text[], p_reasons text[], p_completed_at timestamp with time zone[], p_evidence jsonb[], p_markers text[], p_cancel_job_ids uuid[], p_cancel_answers text[], p_cancel_delivered boolean[]) OWNER TO postgres;
-
---
--- Name: begin_reconcile_pass(uuid, text, interval, boolean, interval); Type: FUNCTION; Schema: jobs_private; Owner: postgres
---
-
-CREATE FUNCTION jobs_private.begin_reconcile_pass(p_pass_id uuid, p_trigger text, p_lease interval, p_dry_run boolean DEFAULT false, p_revive_window interval DEFAULT '00:10:00'::interval) RETURNS json
-    LANGUAGE plpgsql
-    SET search_path TO ''
-    AS $$
-declare
-  holder uuid;
-begin
-  if not p_dry_run then
-    -- Serialises lease checks only; held for this short transaction, not for the pass.
-    perform pg_advisory_xact_lock(hashtext('jobs_private.reconcile_pass_lease'));
-    select id into holder from jobs_private.reconcile_runs
-    where outcome = 'running' and started_at > now() - p_lease
-    order by started_at desc limit 1;
-    if holder is not null then
-      insert into jobs_private.reconcile_runs (id, trigger, outcome, finished_at, error)
-      values (p_pass_id, p_trigger, 'skipped', now(), format('pass %s was still running', holder));
-      return json_build_object('skipped', true, 'running_pass', holder);
-    end if;
-    -- A pass whose lease ran out died without finishing; say so instead of leaving it 'running'.
-    update jobs_private.reconcile_runs
-    set outcome = 'failed', finished_at = now(), error = 'abandoned: lease expired before the pass finished'
-    where outcome = 'running';
-    insert into jobs_private.reconcile_runs (id, trigger) values (p_pass_id, p_trigger);
-  end if;
-
-  -- One json array per job (json arrays build about 3x faster than jsonb objects; 20261129160300):
-  -- [id, status, backend_url, updated_at as text (the apply compares it exactly),
-  --  silent ms (since the last sign of life of either witness), writer silent ms,
-  --  ms since the backend's progress was last seen moving (null: never), progress_marker,
-  --  confirmation still running (bool), cancel waiting to be forwarded (bool), progress, presumed dead (bool)]
-  return json_build_object(
-    'skipped', false,
-    'now', now(),
-    'jobs', coalesce((
-      select json_agg(json_build_array(
-        j.id, j.status, j.backend_url, j.updated_at::text,
-        floor(extract(epoch from now() - greatest(j.heartbeat_at, j.confirmed_at)) * 1000),
-        floor(extract(epoch from now() - j.heartbeat_at) * 1000),
-        floor(extract(epoch from now() - j.confirmed_at) * 1000),
-        j.progress_marker,
-        coalesce(j.confirmed_until > now(), false),
-        j.cancel_requested_at is not null and j.cancel_forwarded_at is null,
-        -- The writer side's progress column, else the seed's config.progress (when it is a number).
-        coalesce(j.progress, case when jsonb_typeof(j.config -> 'progress') = 'number' then (j.config ->> 'progress')::float end),
-        j.status = 'failed'
-      ) order by j.id)
-      from public.local_training_jobs j
-      -- Written out, not through is_presumed_dead() (its SET search_path stops inlining), so the
-      -- two partial indexes serve it as a BitmapOr: 6 ms instead of a 780 ms scan at 300k rows.
-      where j.status in ('queued', 'pending', 'running')
-         or (j.status = 'failed' and j.status_evidence ->> 'rule' in ('fail_lost', 'fail_heartbeat_lost', 'fail_stalled')
-             and j.completed_at > now() - p_revive_window)
-    ), '[]'::json)
-  );
-end $$;
-
-
-ALTER FUNCTION jobs_private.begin_reconcile_pass(p_pass_id uuid, p_trigger text, p_lease interval, p_dry_run boolean, p_revive_window interval) OWNER TO postgres;
 
 --
 -- Name: claim_reconcile_pass(uuid, text, interval, boolean, integer, integer); Type: FUNCTION; Schema: jobs_private; Owner: postgres
@@ -219,22 +181,22 @@ begin
   end if;
   -- Serialises lease checks only; held for this short transaction, not for the pass.
   perform pg_advisory_xact_lock(hashtext('jobs_private.reconcile_pass_lease'), p_shard);
-  select id into holder from jobs_private.reconcile_runs
+  select id into holder from jobs_private.reconcile_passes
   where outcome = 'running' and shard = p_shard and shards = p_shards and started_at > now() - p_lease
   order by started_at desc limit 1;
   if holder is not null then
-    insert into jobs_private.reconcile_runs (id, trigger, outcome, finished_at, error, shard, shards)
+    insert into jobs_private.reconcile_passes (id, trigger, outcome, finished_at, error, shard, shards)
     values (p_pass_id, p_trigger, 'skipped', now(), format('pass %s was still running', holder), p_shard, p_shards);
     return json_build_object('skipped', true, 'running_pass', holder);
   end if;
   -- A pass of this shard whose lease ran out died without finishing; say so.
-  update jobs_private.reconcile_runs
+  update jobs_private.reconcile_passes
   set outcome = 'failed', finished_at = now(), error = 'abandoned: lease expired before the pass finished'
   where outcome = 'running' and shard = p_shard and shards = p_shards;
   -- What such a pass parked is void: its rows are observed again by this one.
   delete from jobs_private.reconcile_deferred_changes d
-  where not exists (select 1 from jobs_private.reconcile_runs r where r.id = d.pass_id and r.outcome = 'running');
-  insert into jobs_private.reconcile_runs (id, trigger, shard, shards) values (p_pass_id, p_trigger, p_shard, p_shards);
+  where not exists (select 1 from jobs_private.reconcile_passes r where r.id = d.pass_id and r.outcome = 'running');
+  insert into jobs_private.reconcile_passes (id, trigger, shard, shards) values (p_pass_id, p_trigger, p_shard, p_shards);
   return json_build_object('skipped', false);
 end $$;
 
@@ -333,7 +295,7 @@ CREATE FUNCTION jobs_private.fail_reconcile_pass(p_pass_id uuid, p_error text) R
     LANGUAGE sql
     SET search_path TO ''
     AS $$
-  update jobs_private.reconcile_runs
+  update jobs_private.reconcile_passes
   set outcome = 'failed', finished_at = now(), error = left(p_error, 2000)
   where id = p_pass_id and outcome = 'running';
 $$;
@@ -342,72 +304,22 @@ $$;
 ALTER FUNCTION jobs_private.fail_reconcile_pass(p_pass_id uuid, p_error text) OWNER TO postgres;
 
 --
--- Name: finish_reconcile_pass(jsonb, interval, uuid[], text[], timestamp with time zone[], text[], text[], text[], timestamp with time zone[], jsonb[], text[], uuid[], text[], boolean[]); Type: FUNCTION; Schema: jobs_private; Owner: postgres
+-- Name: finish_reconcile_pass(jsonb); Type: FUNCTION; Schema: jobs_private; Owner: postgres
 --
 
-CREATE FUNCTION jobs_private.finish_reconcile_pass(p_pass jsonb, p_confirm_for interval, p_job_ids uuid[], p_observed_status text[], p_observed_updated_at timestamp with time zone[], p_actions text[], p_new_status text[], p_reasons text[], p_completed_at timestamp with time zone[], p_evidence jsonb[], p_markers text[], p_cancel_job_ids uuid[] DEFAULT '{}'::uuid[], p_cancel_answers text[] DEFAULT '{}'::text[], p_cancel_delivered boolean[] DEFAULT '{}'::boolean[]) RETURNS jsonb
+CREATE FUNCTION jobs_private.finish_reconcile_pass(p_pass jsonb) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
 declare
   v_pass_id uuid := (p_pass ->> 'pass_id')::uuid;
-  v_applied jsonb;
-  v_counts jsonb;
   v_outcome text := case when (p_pass ->> 'held')::boolean then 'held' else 'applied' end;
-begin
-  -- Read by the stamping trigger: the reconciler's writes are not the writer's heartbeat.
-  perform set_config('jobs.actor', 'reconciler', true);
-
-  with decision as (
-    select d.*, p.stale_after
-    from unnest(p_job_ids, p_observed_status, p_observed_updated_at, p_actions, p_new_status, p_reasons,
-                p_completed_at, p_evidence, p_markers)
-      as d(job_id, observed_status, observed_updated_at, action, new_status, reason, completed_at, evidence, marker)
-    left join public.job_staleness_policy p on p.status = d.new_status
-  ),
-  changed as (
-    update public.local_training_jobs j
-    set status = d.new_status,
-        -- A change that carries evidence carries its reason; a plain confirmation carries neither.
-        status_reason = case when d.evidence is not null then d.reason else j.status_reason end,
-        status_evidence = case when d.evidence is not null
-                               then d.evidence || jsonb_build_object('pass_id', v_pass_id)
-                               else j.status_evidence end,
-        completed_at = case when d.new_status in ('completed', 'failed', 'cancelled')
-                            then coalesce(d.completed_at, case when j.status = d.new_status then j.completed_at end, now())
-                       end,
-        confirmed_at = case when d.action in ('confirm_alive', 'revive') then now() else j.confirmed_at end,
-        confirmed_until = case
-          when d.action in ('confirm_alive', 'revive') then now() + p_confirm_for + coalesce(d.stale_after, interval '0')
-          when d.action = 'note_progress' or d.new_status not in ('queued', 'pending', 'running') then null
-          else j.confirmed_until end,
-        progress_marker = coalesce(d.marker, j.progress_marker)
-    from decision d
-    where j.id = d.job_id
-      and j.status = d.observed_status
-      and j.updated_at = d.observed_updated_at
-    returning d.action
-  )
-  select coalesce(jsonb_object_agg(action, n), '{}'::jsonb) into v_applied
-  from (select action, count(*) as n from changed group by action) per_action;
-
-  -- Forwarded cancels: the answer is kept; an undelivered one is tried again next pass.
-  update public.local_training_jobs j
-  set cancel_answer = c.answer,
-      cancel_forwarded_at = case when c.delivered then now() end
-  from unnest(p_cancel_job_ids, p_cancel_answers, p_cancel_delivered) as c(job_id, answer, delivered)
-  where j.id = c.job_id;
-
-  v_counts := jsonb_build_object(
+  v_counts jsonb := jsonb_build_object(
     'observed', coalesce((p_pass ->> 'observed')::int, 0),
-    'applied', v_applied,
-    'conflicts', coalesce(cardinality(p_job_ids), 0)
-                 - coalesce((select sum(value::int) from jsonb_each_text(v_applied)), 0),
-    'planned', coalesce(p_pass -> 'planned', '{}'::jsonb),
-    'cancels_forwarded', coalesce(cardinality(p_cancel_job_ids), 0))
+    'planned', coalesce(p_pass -> 'planned', '{}'::jsonb))
     || case when p_pass ? 'held_why' then jsonb_build_object('held_why', p_pass -> 'held_why') else '{}'::jsonb end;
-
-  update jobs_private.reconcile_runs
+begin
+  update jobs_private.reconcile_passes
   set finished_at = now(),
       outcome = v_outcome,
       backend_reachable = (p_pass ->> 'backend_reachable')::boolean,
@@ -415,17 +327,16 @@ begin
       counts = v_counts
   where id = v_pass_id;
   if not found then
-    -- The lease ran out and the row was marked abandoned; the guarded changes above still hold.
-    insert into jobs_private.reconcile_runs (id, trigger, outcome, finished_at, backend_reachable, backends, counts)
+    -- The row is gone (pruned): record the pass anyway, the changes it applied still hold.
+    insert into jobs_private.reconcile_passes (id, trigger, outcome, finished_at, backend_reachable, backends, counts)
     values (v_pass_id, coalesce(p_pass ->> 'trigger', 'manual'), v_outcome, now(),
             (p_pass ->> 'backend_reachable')::boolean, p_pass -> 'backends', v_counts);
   end if;
-
   return jsonb_build_object('pass_id', v_pass_id, 'outcome', v_outcome) || v_counts;
 end $$;
 
 
-ALTER FUNCTION jobs_private.finish_reconcile_pass(p_pass jsonb, p_confirm_for interval, p_job_ids uuid[], p_observed_status text[], p_observed_updated_at timestamp with time zone[], p_actions text[], p_new_status text[], p_reasons text[], p_completed_at timestamp with time zone[], p_evidence jsonb[], p_markers text[], p_cancel_job_ids uuid[], p_cancel_answers text[], p_cancel_delivered boolean[]) OWNER TO postgres;
+ALTER FUNCTION jobs_private.finish_reconcile_pass(p_pass jsonb) OWNER TO postgres;
 
 --
 -- Name: invoke_reconcile_jobs(text); Type: FUNCTION; Schema: jobs_private; Owner: postgres
@@ -489,16 +400,15 @@ CREATE FUNCTION jobs_private.observe_reconcile_page(p_after uuid, p_limit intege
     SET search_path TO ''
     AS $$
   with recently_presumed_dead as materialized (
-    -- The few recent presumed deaths, found through their own index, before any order by id.
+    -- The few recent presumed deaths, through local_training_jobs_presumed_dead_idx (its predicate
+    -- written out the same way), before any order by id.
     select j.* from public.local_training_jobs j
-    -- Written out: is_presumed_dead() carries SET search_path, so it is never inlined and no index
-    -- predicate can match it (the page read scanned the table: 35 ms a page at 300k rows).
     where j.status = 'failed' and j.status_evidence ->> 'rule' in ('fail_lost', 'fail_heartbeat_lost', 'fail_stalled')
       and j.completed_at > now() - p_revive_window
   ),
   page as (
     (select j.* from public.local_training_jobs j
-     where j.status in ('queued', 'pending', 'running')
+     where j.status = any (jobs_private.active_statuses())
        and j.id >= coalesce(p_after, (select lo from jobs_private.reconcile_shard_bounds(p_shard, p_shards)))
        and j.id <= coalesce((select hi from jobs_private.reconcile_shard_bounds(p_shard, p_shards)), 'ffffffff-ffff-ffff-ffff-ffffffffffff')
        and j.id is distinct from p_after
@@ -521,6 +431,7 @@ CREATE FUNCTION jobs_private.observe_reconcile_page(p_after uuid, p_limit intege
       j.progress_marker,
       coalesce(j.confirmed_until > now(), false),
       j.cancel_requested_at is not null and j.cancel_forwarded_at is null,
+      -- The writer side's progress column, else the seed's config.progress (when it is a number).
       coalesce(j.progress, case when jsonb_typeof(j.config -> 'progress') = 'number' then (j.config ->> 'progress')::float end),
       j.status = 'failed'
     ) order by j.id), '[]'::json)
@@ -546,15 +457,15 @@ begin
   delete from public.local_training_job_history h
   using public.local_training_jobs j
   where h.job_id = j.id
-    and j.status in ('completed', 'failed', 'cancelled')
+    and j.status <> all (jobs_private.active_statuses())
     and h.changed_at < now() - (keep ->> 'job_history')::interval;
   get diagnostics n = row_count;
   removed := removed || jsonb_build_object('job_history', n);
 
-  delete from jobs_private.reconcile_runs
-  where started_at < now() - (keep ->> 'reconcile_runs')::interval and outcome <> 'running';
+  delete from jobs_private.reconcile_passes
+  where started_at < now() - (keep ->> 'reconcile_passes')::interval and outcome <> 'running';
   get diagnostics n = row_count;
-  removed := removed || jsonb_build_object('reconcile_runs', n);
+  removed := removed || jsonb_build_object('reconcile_passes', n);
 
   delete from jobs_private.reconcile_invocations where requested_at < now() - (keep ->> 'reconcile_invocations')::interval;
   get diagnostics n = row_count;
@@ -569,6 +480,7 @@ begin
     removed := removed || jsonb_build_object('http_responses', 'left to pg_net');
   end;
 
+  -- Dated as the health view dates them, so a run pg_cron left without times ages out too.
   delete from cron.job_run_details d
   where jobs_private.cron_run_time(d) < now() - (keep ->> 'cron_run_details')::interval;
   get diagnostics n = row_count;
@@ -624,20 +536,20 @@ end $$;
 ALTER FUNCTION jobs_private.reconcile_vault_secret(secret_name text) OWNER TO postgres;
 
 --
--- Name: record_pass_rejections(uuid, jsonb); Type: FUNCTION; Schema: jobs_private; Owner: postgres
+-- Name: record_pass_counts(uuid, jsonb); Type: FUNCTION; Schema: jobs_private; Owner: postgres
 --
 
-CREATE FUNCTION jobs_private.record_pass_rejections(p_pass_id uuid, p_counts jsonb) RETURNS void
+CREATE FUNCTION jobs_private.record_pass_counts(p_pass_id uuid, p_counts jsonb) RETURNS void
     LANGUAGE sql
     SET search_path TO ''
     AS $$
-  update jobs_private.reconcile_runs
+  update jobs_private.reconcile_passes
   set counts = coalesce(counts, '{}'::jsonb) || p_counts
   where id = p_pass_id
 $$;
 
 
-ALTER FUNCTION jobs_private.record_pass_rejections(p_pass_id uuid, p_counts jsonb) OWNER TO postgres;
+ALTER FUNCTION jobs_private.record_pass_counts(p_pass_id uuid, p_counts jsonb) OWNER TO postgres;
 
 --
 -- Name: record_status_change(); Type: FUNCTION; Schema: jobs_private; Owner: postgres
@@ -668,18 +580,10 @@ CREATE FUNCTION jobs_private.record_status_transitions() RETURNS trigger
     SET search_path TO ''
     AS $$
 begin
-  if tg_op = 'INSERT' then
-    insert into public.local_training_job_history (job_id, from_status, to_status, actor, reason, evidence)
-    select n.id, null, n.status, jobs_private.current_actor(),
-           coalesce(n.status_reason, jobs_private.trusted_setting('jobs.reason')), n.status_evidence
-    from new_rows n;
-  else
-    insert into public.local_training_job_history (job_id, from_status, to_status, actor, reason, evidence)
-    select n.id, o.status, n.status, jobs_private.current_actor(), n.status_reason, n.status_evidence
-    from new_rows n
-    join old_rows o on o.id = n.id
-    where o.status is distinct from n.status;
-  end if;
+  insert into public.local_training_job_history (job_id, from_status, to_status, actor, reason, evidence)
+  select n.id, null, n.status, jobs_private.current_actor(),
+         coalesce(n.status_reason, jobs_private.trusted_setting('jobs.reason')), n.status_evidence
+  from new_rows n;
   return null;
 end $$;
 
@@ -753,6 +657,7 @@ begin
     return new;
   end if;
 
+  -- jobs.actor = 'reconciler' (set by the pass's apply): its writes are not the writer's heartbeat.
   if tg_op = 'INSERT' or current_setting('jobs.actor', true) is distinct from 'reconciler' then
     new.heartbeat_at := now();
     if tg_op = 'UPDATE' and jobs_private.is_presumed_dead(old.status, old.status_evidence) then
@@ -760,14 +665,14 @@ begin
         -- The reconciler only presumed it dead; the writer is alive. The truth wins, with a reason.
         new.status_reason := coalesce(new.status_reason,
           format('revived: a writer reported %s after %s', new.status, old.status_evidence ->> 'rule'));
-        if new.status in ('queued', 'pending', 'running') then new.completed_at := null; end if;
+        if new.status = any (jobs_private.active_statuses()) then new.completed_at := null; end if;
       elsif new.status_evidence is not distinct from old.status_evidence then
         -- The writer reports the failure itself: no longer a presumption anyone may undo.
         new.status_evidence := jsonb_build_object('rule', 'writer_report', 'was_presumed', old.status_evidence ->> 'rule');
       end if;
     end if;
   end if;
-  if new.status in ('completed', 'failed', 'cancelled') and new.completed_at is null then
+  if new.status <> all (jobs_private.active_statuses()) and new.completed_at is null then
     new.completed_at := now();
   end if;
   if new.status = 'running' and new.started_at is null then
@@ -783,7 +688,7 @@ ALTER FUNCTION jobs_private.stamp_job_write() OWNER TO postgres;
 -- Name: FUNCTION stamp_job_write(); Type: COMMENT; Schema: jobs_private; Owner: postgres
 --
 
-COMMENT ON FUNCTION jobs_private.stamp_job_write() IS 'Before every insert/update of local_training_jobs: updated_at := now(), and the start/end times a writer left empty.';
+COMMENT ON FUNCTION jobs_private.stamp_job_write() IS 'Before every insert/update of local_training_jobs: updated_at := now(), the writer''s heartbeat, the start/end times a writer left empty; an API user''s update becomes a cancel request.';
 
 
 --
@@ -828,7 +733,8 @@ begin
   end if;
 
   -- Fast path, one statement: the current attempt, a newer report, an active job.
-  -- Active statuses only move forward (queued < pending < running < terminal).
+  -- Active statuses only move forward (queued < pending < running < terminal). The rank is
+  -- written inline: a helper with SET search_path is not inlined, and costs every heartbeat two calls.
   update public.local_training_jobs j
   set status = case
         when (case p_status when 'queued' then 1 when 'pending' then 2 when 'running' then 3 else 4 end)
@@ -838,7 +744,7 @@ begin
       progress = coalesce(p_progress, j.progress),
       status_reason = case when p_status = 'failed' then coalesce(p_error, 'failed (no error text)') else j.status_reason end
   where j.id = p_job_id and j.attempt = p_attempt and j.report_seq < p_seq
-    and j.status in ('queued', 'pending', 'running')
+    and j.status = any (jobs_private.active_statuses())
   returning j.status, j.cancel_requested_at into next_status, cancel_at;
   if found then
     return jsonb_build_object('outcome', 'applied', 'status', next_status, 'attempt', p_attempt, 'seq', p_seq,
@@ -862,7 +768,7 @@ begin
       coalesce(job.status_evidence ->> 'rule', 'a presumed death')), true);
     update public.local_training_jobs
     set status = p_status, report_seq = p_seq, progress = coalesce(p_progress, progress),
-        completed_at = case when p_status in ('completed', 'failed', 'cancelled') then now() end,
+        completed_at = case when p_status <> all (jobs_private.active_statuses()) then now() end,
         -- Left as it is unless failed, so the reset trigger records jobs.reason ("revived: ...").
         status_reason = case when p_status = 'failed' then coalesce(p_error, 'failed (no error text)') else status_reason end
     where id = p_job_id;
@@ -939,7 +845,7 @@ begin
       and r.status in ('queued', 'pending', 'running', 'completed', 'failed', 'cancelled')
       and (r.progress is null or (r.progress >= 0 and r.progress <= 1 and r.progress <> 'NaN'))
       and j.id = r.job_id and j.attempt = r.attempt and j.report_seq < r.seq
-      and j.status in ('queued', 'pending', 'running')
+      and j.status = any (jobs_private.active_statuses())
     returning r.ord::integer as ord, j.status as status, j.cancel_requested_at is not null as cancel_requested
   )
   select coalesce(array_agg(f.ord), '{}'), array_agg(f.status), array_agg(f.cancel_requested)
@@ -1068,10 +974,10 @@ COMMENT ON TABLE jobs_private.reconcile_invocations IS 'Each HTTP request queued
 
 
 --
--- Name: reconcile_runs; Type: TABLE; Schema: jobs_private; Owner: postgres
+-- Name: reconcile_passes; Type: TABLE; Schema: jobs_private; Owner: postgres
 --
 
-CREATE TABLE jobs_private.reconcile_runs (
+CREATE TABLE jobs_private.reconcile_passes (
     id uuid NOT NULL,
     trigger text DEFAULT 'manual'::text NOT NULL,
     started_at timestamp with time zone DEFAULT now() NOT NULL,
@@ -1083,17 +989,17 @@ CREATE TABLE jobs_private.reconcile_runs (
     error text,
     shard integer DEFAULT 0 NOT NULL,
     shards integer DEFAULT 1 NOT NULL,
-    CONSTRAINT reconcile_runs_outcome_is_known CHECK ((outcome = ANY (ARRAY['running'::text, 'applied'::text, 'held'::text, 'skipped'::text, 'failed'::text])))
+    CONSTRAINT reconcile_passes_outcome_is_known CHECK ((outcome = ANY (ARRAY['running'::text, 'applied'::text, 'held'::text, 'skipped'::text, 'failed'::text])))
 );
 
 
-ALTER TABLE jobs_private.reconcile_runs OWNER TO postgres;
+ALTER TABLE jobs_private.reconcile_passes OWNER TO postgres;
 
 --
--- Name: TABLE reconcile_runs; Type: COMMENT; Schema: jobs_private; Owner: postgres
+-- Name: TABLE reconcile_passes; Type: COMMENT; Schema: jobs_private; Owner: postgres
 --
 
-COMMENT ON TABLE jobs_private.reconcile_runs IS 'One row per reconciler pass: applied, held (mass-outage guard withheld its failures), skipped (another pass was running) or failed.';
+COMMENT ON TABLE jobs_private.reconcile_passes IS 'One row per reconciler pass: applied, held (mass-outage guard withheld its failures), skipped (another pass was running) or failed.';
 
 
 --
@@ -1140,13 +1046,13 @@ CREATE VIEW jobs_private.reconcile_health AS
                    FROM jobs_private.reconcile_settings), 1) AS shards
         ), shard_state AS (
          SELECT s.shard,
-            ( SELECT r.*::jobs_private.reconcile_runs AS r
-                   FROM jobs_private.reconcile_runs r
+            ( SELECT r.*::jobs_private.reconcile_passes AS r
+                   FROM jobs_private.reconcile_passes r
                   WHERE ((r.shard = s.shard) AND (r.shards = setting.shards) AND (r.outcome <> 'running'::text))
                   ORDER BY r.started_at DESC
                  LIMIT 1) AS last_run,
             ( SELECT max(r.finished_at) AS max
-                   FROM jobs_private.reconcile_runs r
+                   FROM jobs_private.reconcile_passes r
                   WHERE ((r.shard = s.shard) AND (r.shards = setting.shards) AND (r.outcome = ANY (ARRAY['applied'::text, 'held'::text])))) AS last_success
            FROM setting,
             LATERAL generate_series(0, (setting.shards - 1)) s(shard)
@@ -1275,33 +1181,8 @@ CREATE VIEW jobs_private.reconcile_health AS
             last_success ls,
             misconfigured_backends mb
         )
- SELECT
-        CASE
-            WHEN (NOT f.scheduled) THEN 'not_scheduled'::text
-            WHEN (NOT (f.has_url AND f.has_secret)) THEN 'misconfigured'::text
-            WHEN (f.last_cron_failed OR f.last_call_failed) THEN 'failing'::text
-            WHEN (f.last_success_at IS NULL) THEN 'never_ran'::text
-            WHEN ((now() - f.last_success_at) > ((2)::double precision * f.expected_interval)) THEN 'stale'::text
-            WHEN (f.last_outcome = 'held'::text) THEN 'degraded'::text
-            WHEN (jsonb_array_length(f.misconfigured) > 0) THEN 'misconfigured'::text
-            WHEN ((f.last_rejected > 0) OR (NOT f.last_backend_reachable)) THEN 'degraded'::text
-            ELSE 'healthy'::text
-        END AS status,
-        CASE
-            WHEN (NOT f.scheduled) THEN 'cron job reconcile-training-jobs is missing or inactive'::text
-            WHEN (NOT f.has_url) THEN 'Vault secret reconcile_jobs_url is missing: no request is being sent'::text
-            WHEN (NOT f.has_secret) THEN 'Vault secret reconcile_jobs_secret is missing: no request is being sent'::text
-            WHEN f.last_cron_failed THEN ('last cron run failed: '::text || COALESCE(f.last_cron_message, '?'::text))
-            WHEN f.last_call_failed THEN (('last call to the function failed: '::text || COALESCE(('HTTP '::text || f.last_call_status), f.last_call_error, 'timed out'::text)) || COALESCE((' '::text || f.last_call_body), ''::text))
-            WHEN (f.last_success_at IS NULL) THEN 'no pass has completed yet'::text
-            WHEN ((now() - f.last_success_at) > ((2)::double precision * f.expected_interval)) THEN ('no successful pass for '::text || date_trunc('second'::text, (now() - f.last_success_at)))
-            WHEN (f.last_outcome = 'held'::text) THEN COALESCE(f.last_held_why, 'last pass was held by the mass-outage guard: check the training backend'::text)
-            WHEN (jsonb_array_length(f.misconfigured) > 0) THEN (('last pass did not ask '::text || ( SELECT string_agg(format('%s (%s jobs): %s'::text, (b.value ->> 'url'::text), (b.value ->> 'jobs'::text), (b.value ->> 'error'::text)), '; '::text) AS string_agg
-               FROM jsonb_array_elements(f.misconfigured) b(value))) || ': fix the backend_url of their jobs'::text)
-            WHEN (f.last_rejected > 0) THEN format('last pass rejected %s change(s) the database refused, first: job %s: %s'::text, f.last_rejected, (f.last_first_rejected ->> 'job_id'::text), (f.last_first_rejected ->> 'error'::text))
-            WHEN (NOT f.last_backend_reachable) THEN 'last pass could not reach the training backend'::text
-            ELSE ('reconciling every '::text || f.expected_interval)
-        END AS why,
+ SELECT verdict.v[1] AS status,
+    verdict.v[2] AS why,
     f.last_success_at,
     (now() - f.last_success_at) AS since_last_success,
     COALESCE(((now() - f.last_success_at) > ((2)::double precision * f.expected_interval)), true) AS overdue,
@@ -1332,20 +1213,36 @@ CREATE VIEW jobs_private.reconcile_health AS
                   ORDER BY failed_cron_runs.runid DESC
                  LIMIT 5) r) AS last_failed_cron_runs,
     ( SELECT count(*) AS count
-           FROM jobs_private.reconcile_runs
-          WHERE ((reconcile_runs.outcome = 'held'::text) AND (reconcile_runs.started_at > (now() - '24:00:00'::interval)))) AS held_passes_24h,
+           FROM jobs_private.reconcile_passes
+          WHERE ((reconcile_passes.outcome = 'held'::text) AND (reconcile_passes.started_at > (now() - '24:00:00'::interval)))) AS held_passes_24h,
     ( SELECT count(*) AS count
-           FROM jobs_private.reconcile_runs
-          WHERE ((reconcile_runs.backend_reachable = false) AND (reconcile_runs.started_at > (now() - '24:00:00'::interval)))) AS unreachable_passes_24h,
+           FROM jobs_private.reconcile_passes
+          WHERE ((reconcile_passes.backend_reachable = false) AND (reconcile_passes.started_at > (now() - '24:00:00'::interval)))) AS unreachable_passes_24h,
     ( SELECT to_jsonb(lp.*) AS to_jsonb
            FROM last_pass lp) AS last_pass,
-    ( SELECT COALESCE(sum(((reconcile_runs.counts ->> 'rejected'::text))::integer), (0)::bigint) AS "coalesce"
-           FROM jobs_private.reconcile_runs
-          WHERE ((reconcile_runs.started_at > (now() - '24:00:00'::interval)) AND (jsonb_typeof((reconcile_runs.counts -> 'rejected'::text)) = 'number'::text))) AS rejected_changes_24h,
+    ( SELECT COALESCE(sum(((reconcile_passes.counts ->> 'rejected'::text))::integer), (0)::bigint) AS "coalesce"
+           FROM jobs_private.reconcile_passes
+          WHERE ((reconcile_passes.started_at > (now() - '24:00:00'::interval)) AND (jsonb_typeof((reconcile_passes.counts -> 'rejected'::text)) = 'number'::text))) AS rejected_changes_24h,
     f.misconfigured AS misconfigured_backends,
     ( SELECT jsonb_agg(jsonb_build_object('shard', st.shard, 'outcome', (st.last_run).outcome, 'started_at', (st.last_run).started_at, 'backend_reachable', (st.last_run).backend_reachable, 'held_why', ((st.last_run).counts ->> 'held_why'::text), 'last_success_at', st.last_success) ORDER BY st.shard) AS jsonb_agg
            FROM shard_state st) AS shard_passes
-   FROM facts f;
+   FROM (facts f
+     CROSS JOIN LATERAL ( SELECT
+                CASE
+                    WHEN (NOT f.scheduled) THEN ARRAY['not_scheduled'::text, 'cron job reconcile-training-jobs is missing or inactive'::text]
+                    WHEN (NOT f.has_url) THEN ARRAY['misconfigured'::text, 'Vault secret reconcile_jobs_url is missing: no request is being sent'::text]
+                    WHEN (NOT f.has_secret) THEN ARRAY['misconfigured'::text, 'Vault secret reconcile_jobs_secret is missing: no request is being sent'::text]
+                    WHEN f.last_cron_failed THEN ARRAY['failing'::text, ('last cron run failed: '::text || COALESCE(f.last_cron_message, '?'::text))]
+                    WHEN f.last_call_failed THEN ARRAY['failing'::text, (('last call to the function failed: '::text || COALESCE(('HTTP '::text || f.last_call_status), f.last_call_error, 'timed out'::text)) || COALESCE((' '::text || f.last_call_body), ''::text))]
+                    WHEN (f.last_success_at IS NULL) THEN ARRAY['never_ran'::text, 'no pass has completed yet'::text]
+                    WHEN ((now() - f.last_success_at) > ((2)::double precision * f.expected_interval)) THEN ARRAY['stale'::text, ('no successful pass for '::text || date_trunc('second'::text, (now() - f.last_success_at)))]
+                    WHEN (f.last_outcome = 'held'::text) THEN ARRAY['degraded'::text, COALESCE(f.last_held_why, 'last pass was held by the mass-outage guard: check the training backend'::text)]
+                    WHEN (jsonb_array_length(f.misconfigured) > 0) THEN ARRAY['misconfigured'::text, (('last pass did not ask '::text || ( SELECT string_agg(format('%s (%s jobs): %s'::text, (b.value ->> 'url'::text), (b.value ->> 'jobs'::text), (b.value ->> 'error'::text)), '; '::text) AS string_agg
+                       FROM jsonb_array_elements(f.misconfigured) b(value))) || ': fix the backend_url of their jobs'::text)]
+                    WHEN (f.last_rejected > 0) THEN ARRAY['degraded'::text, format('last pass rejected %s change(s) the database refused, first: job %s: %s'::text, f.last_rejected, (f.last_first_rejected ->> 'job_id'::text), (f.last_first_rejected ->> 'error'::text))]
+                    WHEN (NOT f.last_backend_reachable) THEN ARRAY['degraded'::text, 'last pass could not reach the training backend'::text]
+                    ELSE ARRAY['healthy'::text, ('reconciling every '::text || f.expected_interval)]
+                END AS v) verdict);
 
 
 ALTER TABLE jobs_private.reconcile_health OWNER TO postgres;
@@ -1366,7 +1263,7 @@ CREATE TABLE jobs_private.retention_policy (
     keep interval NOT NULL,
     reasoning text DEFAULT ''::text NOT NULL,
     CONSTRAINT retention_policy_keep_is_positive CHECK ((keep > '00:00:00'::interval)),
-    CONSTRAINT retention_policy_what_is_known CHECK ((what = ANY (ARRAY['job_history'::text, 'reconcile_runs'::text, 'reconcile_invocations'::text, 'http_responses'::text, 'cron_run_details'::text])))
+    CONSTRAINT retention_policy_what_is_known CHECK ((what = ANY (ARRAY['job_history'::text, 'reconcile_passes'::text, 'reconcile_invocations'::text, 'http_responses'::text, 'cron_run_details'::text])))
 );
 
 
@@ -1388,7 +1285,7 @@ CREATE TABLE public.job_staleness_policy (
     stale_after interval NOT NULL,
     reasoning text DEFAULT ''::text NOT NULL,
     CONSTRAINT job_staleness_policy_stale_after_is_positive CHECK ((stale_after > '00:00:00'::interval)),
-    CONSTRAINT job_staleness_policy_status_is_active CHECK ((status = ANY (ARRAY['queued'::text, 'pending'::text, 'running'::text])))
+    CONSTRAINT job_staleness_policy_status_is_active CHECK ((status = ANY (jobs_private.active_statuses())))
 );
 
 
@@ -1398,7 +1295,7 @@ ALTER TABLE public.job_staleness_policy OWNER TO postgres;
 -- Name: TABLE job_staleness_policy; Type: COMMENT; Schema: public; Owner: postgres
 --
 
-COMMENT ON TABLE public.job_staleness_policy IS 'Per active status: how long without a sign of life (updated_at) before local_training_jobs_effective reports the job as stale. Terminal statuses have no row and are never stale.';
+COMMENT ON TABLE public.job_staleness_policy IS 'Per active status: how long without a sign of life (the writer''s heartbeat, or a pass that saw the backend''s progress move) before local_training_jobs_effective reports the job as stale. Terminal statuses have no row and are never stale.';
 
 
 --
@@ -1463,10 +1360,6 @@ CREATE TABLE public.local_training_jobs (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     status_reason text,
     status_evidence jsonb,
-    backend_url text,
-    attempt integer DEFAULT 1 NOT NULL,
-    report_seq bigint DEFAULT 0 NOT NULL,
-    progress double precision,
     heartbeat_at timestamp with time zone DEFAULT now(),
     confirmed_at timestamp with time zone,
     confirmed_until timestamp with time zone,
@@ -1474,6 +1367,10 @@ CREATE TABLE public.local_training_jobs (
     cancel_requested_at timestamp with time zone,
     cancel_forwarded_at timestamp with time zone,
     cancel_answer text,
+    attempt integer DEFAULT 1 NOT NULL,
+    report_seq bigint DEFAULT 0 NOT NULL,
+    progress double precision,
+    backend_url text,
     CONSTRAINT local_training_jobs_status_is_known CHECK ((status = ANY (ARRAY['queued'::text, 'pending'::text, 'running'::text, 'completed'::text, 'failed'::text, 'cancelled'::text])))
 )
 WITH (fillfactor='90');
@@ -1514,34 +1411,6 @@ COMMENT ON COLUMN public.local_training_jobs.status_reason IS 'Why the job has i
 --
 
 COMMENT ON COLUMN public.local_training_jobs.status_evidence IS 'What the status change was based on (pass id, backend answer, silence, threshold), when known.';
-
-
---
--- Name: COLUMN local_training_jobs.backend_url; Type: COMMENT; Schema: public; Owner: postgres
---
-
-COMMENT ON COLUMN public.local_training_jobs.backend_url IS 'Base URL of the training backend that owns this job (a fleet has several). Null: the reconciler''s default BACKEND_URL.';
-
-
---
--- Name: COLUMN local_training_jobs.attempt; Type: COMMENT; Schema: public; Owner: postgres
---
-
-COMMENT ON COLUMN public.local_training_jobs.attempt IS 'Current attempt (run) of the job. start_job_attempt() increments it; reports from other attempts are refused.';
-
-
---
--- Name: COLUMN local_training_jobs.report_seq; Type: COMMENT; Schema: public; Owner: postgres
---
-
-COMMENT ON COLUMN public.local_training_jobs.report_seq IS 'Sequence number of the last report applied for the current attempt; older reports are ignored.';
-
-
---
--- Name: COLUMN local_training_jobs.progress; Type: COMMENT; Schema: public; Owner: postgres
---
-
-COMMENT ON COLUMN public.local_training_jobs.progress IS 'Last reported progress, 0..1.';
 
 
 --
@@ -1594,6 +1463,34 @@ COMMENT ON COLUMN public.local_training_jobs.cancel_answer IS 'What the backend 
 
 
 --
+-- Name: COLUMN local_training_jobs.attempt; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON COLUMN public.local_training_jobs.attempt IS 'Current attempt (run) of the job. start_job_attempt() increments it; reports from other attempts are refused.';
+
+
+--
+-- Name: COLUMN local_training_jobs.report_seq; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON COLUMN public.local_training_jobs.report_seq IS 'Sequence number of the last report applied for the current attempt; older reports are ignored.';
+
+
+--
+-- Name: COLUMN local_training_jobs.progress; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON COLUMN public.local_training_jobs.progress IS 'Last reported progress, 0..1.';
+
+
+--
+-- Name: COLUMN local_training_jobs.backend_url; Type: COMMENT; Schema: public; Owner: postgres
+--
+
+COMMENT ON COLUMN public.local_training_jobs.backend_url IS 'Base URL of the training backend that owns this job (a fleet has several). Null: the reconciler''s default BACKEND_URL.';
+
+
+--
 -- Name: local_training_jobs_effective; Type: VIEW; Schema: public; Owner: postgres
 --
 
@@ -1643,7 +1540,7 @@ CREATE VIEW public.local_training_jobs_effective WITH (security_invoker='true') 
                     ELSE NULL::interval
                 END),
                 CASE
-                    WHEN (j.status = ANY (ARRAY['queued'::text, 'pending'::text, 'running'::text])) THEN j.confirmed_until
+                    WHEN (j.status = ANY (jobs_private.active_statuses())) THEN j.confirmed_until
                     ELSE NULL::timestamp with time zone
                 END) AS fresh_until) f);
 
@@ -1702,11 +1599,11 @@ ALTER TABLE ONLY jobs_private.reconcile_invocations
 
 
 --
--- Name: reconcile_runs reconcile_runs_pkey; Type: CONSTRAINT; Schema: jobs_private; Owner: postgres
+-- Name: reconcile_passes reconcile_passes_pkey; Type: CONSTRAINT; Schema: jobs_private; Owner: postgres
 --
 
-ALTER TABLE ONLY jobs_private.reconcile_runs
-    ADD CONSTRAINT reconcile_runs_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY jobs_private.reconcile_passes
+    ADD CONSTRAINT reconcile_passes_pkey PRIMARY KEY (id);
 
 
 --
@@ -1750,10 +1647,10 @@ ALTER TABLE ONLY public.local_training_jobs
 
 
 --
--- Name: reconcile_runs_started_idx; Type: INDEX; Schema: jobs_private; Owner: postgres
+-- Name: reconcile_passes_started_idx; Type: INDEX; Schema: jobs_private; Owner: postgres
 --
 
-CREATE INDEX reconcile_runs_started_idx ON jobs_private.reconcile_runs USING btree (started_at DESC);
+CREATE INDEX reconcile_passes_started_idx ON jobs_private.reconcile_passes USING btree (started_at DESC);
 
 
 --
@@ -1767,7 +1664,7 @@ CREATE INDEX local_training_job_history_job_idx ON public.local_training_job_his
 -- Name: local_training_jobs_active_idx; Type: INDEX; Schema: public; Owner: postgres
 --
 
-CREATE INDEX local_training_jobs_active_idx ON public.local_training_jobs USING btree (id) WHERE (status = ANY (ARRAY['queued'::text, 'pending'::text, 'running'::text]));
+CREATE INDEX local_training_jobs_active_idx ON public.local_training_jobs USING btree (id) WHERE (status = ANY (jobs_private.active_statuses()));
 
 
 --
@@ -1858,7 +1755,7 @@ CREATE POLICY "Signed-in users can read the staleness policy" ON public.job_stal
 -- Name: local_training_jobs Users can request a cancel of their own active training jobs; Type: POLICY; Schema: public; Owner: postgres
 --
 
-CREATE POLICY "Users can request a cancel of their own active training jobs" ON public.local_training_jobs FOR UPDATE TO authenticated USING (((user_id = ( SELECT auth.uid() AS uid)) AND (status = ANY (ARRAY['queued'::text, 'pending'::text, 'running'::text])))) WITH CHECK (((user_id = ( SELECT auth.uid() AS uid)) AND (cancel_requested_at IS NOT NULL)));
+CREATE POLICY "Users can request a cancel of their own active training jobs" ON public.local_training_jobs FOR UPDATE TO authenticated USING (((user_id = ( SELECT auth.uid() AS uid)) AND (status = ANY (jobs_private.active_statuses())))) WITH CHECK (((user_id = ( SELECT auth.uid() AS uid)) AND (cancel_requested_at IS NOT NULL)));
 
 
 --
@@ -1926,13 +1823,6 @@ REVOKE ALL ON FUNCTION jobs_private.apply_reconcile_changes(p_pass_id uuid, p_co
 
 
 --
--- Name: FUNCTION begin_reconcile_pass(p_pass_id uuid, p_trigger text, p_lease interval, p_dry_run boolean, p_revive_window interval); Type: ACL; Schema: jobs_private; Owner: postgres
---
-
-REVOKE ALL ON FUNCTION jobs_private.begin_reconcile_pass(p_pass_id uuid, p_trigger text, p_lease interval, p_dry_run boolean, p_revive_window interval) FROM PUBLIC;
-
-
---
 -- Name: FUNCTION claim_reconcile_pass(p_pass_id uuid, p_trigger text, p_lease interval, p_dry_run boolean, p_shard integer, p_shards integer); Type: ACL; Schema: jobs_private; Owner: postgres
 --
 
@@ -1944,6 +1834,13 @@ REVOKE ALL ON FUNCTION jobs_private.claim_reconcile_pass(p_pass_id uuid, p_trigg
 --
 
 REVOKE ALL ON FUNCTION jobs_private.cron_run_time(p_run cron.job_run_details) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION current_actor(); Type: ACL; Schema: jobs_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION jobs_private.current_actor() FROM PUBLIC;
 
 
 --
@@ -1968,10 +1865,10 @@ REVOKE ALL ON FUNCTION jobs_private.fail_reconcile_pass(p_pass_id uuid, p_error 
 
 
 --
--- Name: FUNCTION finish_reconcile_pass(p_pass jsonb, p_confirm_for interval, p_job_ids uuid[], p_observed_status text[], p_observed_updated_at timestamp with time zone[], p_actions text[], p_new_status text[], p_reasons text[], p_completed_at timestamp with time zone[], p_evidence jsonb[], p_markers text[], p_cancel_job_ids uuid[], p_cancel_answers text[], p_cancel_delivered boolean[]); Type: ACL; Schema: jobs_private; Owner: postgres
+-- Name: FUNCTION finish_reconcile_pass(p_pass jsonb); Type: ACL; Schema: jobs_private; Owner: postgres
 --
 
-REVOKE ALL ON FUNCTION jobs_private.finish_reconcile_pass(p_pass jsonb, p_confirm_for interval, p_job_ids uuid[], p_observed_status text[], p_observed_updated_at timestamp with time zone[], p_actions text[], p_new_status text[], p_reasons text[], p_completed_at timestamp with time zone[], p_evidence jsonb[], p_markers text[], p_cancel_job_ids uuid[], p_cancel_answers text[], p_cancel_delivered boolean[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION jobs_private.finish_reconcile_pass(p_pass jsonb) FROM PUBLIC;
 
 
 --
@@ -2018,10 +1915,10 @@ REVOKE ALL ON FUNCTION jobs_private.reconcile_vault_secret(secret_name text) FRO
 
 
 --
--- Name: FUNCTION record_pass_rejections(p_pass_id uuid, p_counts jsonb); Type: ACL; Schema: jobs_private; Owner: postgres
+-- Name: FUNCTION record_pass_counts(p_pass_id uuid, p_counts jsonb); Type: ACL; Schema: jobs_private; Owner: postgres
 --
 
-REVOKE ALL ON FUNCTION jobs_private.record_pass_rejections(p_pass_id uuid, p_counts jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION jobs_private.record_pass_counts(p_pass_id uuid, p_counts jsonb) FROM PUBLIC;
 
 
 --
@@ -2050,6 +1947,13 @@ REVOKE ALL ON FUNCTION jobs_private.reset_status_reason() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION jobs_private.session_is_api_user() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION stamp_job_write(); Type: ACL; Schema: jobs_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION jobs_private.stamp_job_write() FROM PUBLIC;
 
 
 --

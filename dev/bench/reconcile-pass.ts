@@ -30,7 +30,7 @@ async function resetRows(db: pg.Client, active: string[], lost: string[]) {
   await db.query("update public.local_training_jobs set heartbeat_at = updated_at, confirmed_at = null, confirmed_until = null where id = any($1)", [active]);
   await db.query("update public.local_training_jobs set updated_at = now() - interval '1 hour', heartbeat_at = now() - interval '1 hour' where id = any($1)", [lost]);
   await db.query("commit");
-  await db.query("delete from jobs_private.reconcile_runs");
+  await db.query("delete from jobs_private.reconcile_passes");
 }
 
 export async function benchReconcilePass(url: string, sim: TrainingBackendSimulator, active: string[], runs: number) {

@@ -38,7 +38,7 @@ export async function watchAct(act: Act, s: Stage, elapsed: () => number, events
         state.final = `${row.status}${row.status_reason ? ` (${row.status_reason})` : ""}`;
       }
       const { rows: [run] } = await s.pool.query(
-        "select outcome, counts from jobs_private.reconcile_runs where outcome <> 'running' order by started_at desc limit 1");
+        "select outcome, counts from jobs_private.reconcile_passes where outcome <> 'running' order by started_at desc limit 1");
       const frame = renderTable(
         `${act.title} — t+${now.toFixed(1)}s   passes: ${ticks} (every ${T.tickMs / 1000} s; last: ${
           run ? `${run.outcome}, ${JSON.stringify(run.counts?.applied ?? {})}` : "none yet"})`,

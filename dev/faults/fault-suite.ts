@@ -331,7 +331,7 @@ export async function runFaultSuite(opts: {
       fc.asyncProperty(fc.commands(commands, { maxCommands: opts.maxCommands ?? 30, size: "large" }), async (cmds) => {
         // A clean world for each interleaving.
         await checker.query("delete from public.local_training_jobs");
-        await checker.query("delete from jobs_private.reconcile_runs");
+        await checker.query("delete from jobs_private.reconcile_passes");
         if (!(await fetch(`${sim.url}/api/training/jobs`).then(() => true, () => false))) await sim.start();
         sim.jobs.clear();
         sim.mode = "normal";

@@ -42,6 +42,6 @@ export async function history(db: pg.Pool, id: string) {
 }
 
 export async function runs(db: pg.Pool) {
-  const { rows } = await db.query("select * from jobs_private.reconcile_runs order by started_at, id");
+  const { rows } = await db.query("select * from jobs_private.reconcile_passes order by started_at, id");
   return rows;
 }

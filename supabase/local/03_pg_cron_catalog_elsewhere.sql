@@ -21,7 +21,7 @@ create table if not exists cron.job (
   database text not null default current_database(),
   username text not null default current_user,
   active boolean not null default true,
-  jobname text unique
+  jobname name unique -- name, as in pg_cron (views that compare it deparse alike)
 );
 
 create table if not exists cron.job_run_details (

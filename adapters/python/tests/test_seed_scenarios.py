@@ -42,7 +42,7 @@ def test_1_backend_crash_and_restart_reconciles_at_start_up_after_the_port_is_bo
     row = db.row(job)
     assert row["status"] == "failed" and row["status_reason"].startswith("lost"), row
     trigger, reachable = db.conn.execute(
-        "select trigger, backend_reachable from jobs_private.reconcile_runs order by started_at desc limit 1").fetchone()
+        "select trigger, backend_reachable from jobs_private.reconcile_passes order by started_at desc limit 1").fetchone()
     assert (trigger, reachable) == ("startup", True)  # it asked a backend that was listening
 
 

@@ -1,6 +1,7 @@
 -- Liveness: the writer's heartbeat and the backend's confirmed progress are kept apart; the view
 -- reads stale only when neither vouches; a user's cancel is a request; a writer revives a presumed death.
 begin;
+\ir _helpers.psql
 set local search_path = extensions, public;
 select plan(16);
 
@@ -11,7 +12,7 @@ select tests.make_job(:'owner', 'running') as beating \gset
 select tests.make_job(:'owner', 'running', interval '5 minutes') as silent_cancel \gset
 
 -- A pass saw progress move: it vouches until the next pass is due plus the threshold.
--- (the reconciler's writes, as finish_reconcile_pass() makes them)
+-- (the reconciler's writes, as apply_reconcile_changes() makes them)
 set local jobs.actor = 'reconciler';
 update public.local_training_jobs set confirmed_at = now() - interval '1 minute', confirmed_until = now() + interval '11 minutes'
 where id = :'confirmed';

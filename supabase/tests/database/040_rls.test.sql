@@ -1,4 +1,5 @@
 begin;
+\ir _helpers.psql
 set local search_path = extensions, public;
 select plan(20);
 
@@ -69,7 +70,7 @@ select results_eq(
 select tests.clear_authentication();
 
 -- Machinery is not reachable by API roles.
-select is(has_schema_privilege('authenticated', 'jobs_private', 'usage'), false,
+select schema_privs_are('jobs_private', 'authenticated', array[]::text[],
   'signed-in users have no access to the private schema');
 
 select * from finish();

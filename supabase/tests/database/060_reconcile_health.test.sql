@@ -1,11 +1,12 @@
 -- The watcher watched: each status of jobs_private.reconcile_health, from the facts behind it.
 -- Runs in the cron database, against the real pg_cron catalog; everything is rolled back.
 begin;
+\ir _helpers.psql
 set local search_path = extensions, public;
 select plan(12);
 
 delete from cron.job_run_details;
-delete from jobs_private.reconcile_runs;
+delete from jobs_private.reconcile_passes;
 delete from jobs_private.reconcile_invocations;
 delete from vault.secrets;
 
@@ -13,7 +14,7 @@ create function pg_temp.health() returns text language sql as $$ select status f
 create function pg_temp.why() returns text language sql as $$ select why from jobs_private.reconcile_health $$;
 create function pg_temp.pass(ago interval, outcome text default 'applied', reachable boolean default true) returns void
 language sql as $$
-  insert into jobs_private.reconcile_runs (id, trigger, started_at, finished_at, outcome, backend_reachable)
+  insert into jobs_private.reconcile_passes (id, trigger, started_at, finished_at, outcome, backend_reachable)
   values (gen_random_uuid(), 'cron', now() - ago, now() - ago, outcome, reachable)
 $$;
 
@@ -28,10 +29,10 @@ select pg_temp.pass(interval '5 minutes');
 select is(pg_temp.health(), 'healthy', 'a successful pass five minutes ago: healthy');
 
 -- Just inside two intervals: must still be healthy. Just past: stale.
-delete from jobs_private.reconcile_runs;
+delete from jobs_private.reconcile_passes;
 select pg_temp.pass(interval '19 minutes 59 seconds');
 select is(pg_temp.health(), 'healthy', 'last success 19 min 59 s ago is within two intervals');
-delete from jobs_private.reconcile_runs;
+delete from jobs_private.reconcile_passes;
 select pg_temp.pass(interval '20 minutes 1 second');
 select is(pg_temp.health(), 'stale', 'last success 20 min 1 s ago: stale');
 select is((select overdue from jobs_private.reconcile_health), true, 'and overdue');

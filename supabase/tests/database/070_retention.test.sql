@@ -1,5 +1,6 @@
 -- Retention: old records go, recent ones and the history of active jobs stay.
 begin;
+\ir _helpers.psql
 set local search_path = extensions, public;
 select plan(7);
 
@@ -11,7 +12,7 @@ insert into public.local_training_job_history (job_id, from_status, to_status, c
   (:'done', 'running', 'completed', now() - interval '91 days', 'test'),
   (:'done', 'queued', 'running', now() - interval '89 days', 'test'),  -- must not be touched
   (:'active', 'queued', 'running', now() - interval '200 days', 'test'); -- active job: must not be touched
-insert into jobs_private.reconcile_runs (id, started_at, outcome) values
+insert into jobs_private.reconcile_passes (id, started_at, outcome) values
   (gen_random_uuid(), now() - interval '31 days', 'applied'),
   (gen_random_uuid(), now() - interval '29 days', 'applied');
 insert into jobs_private.reconcile_invocations (request_id, trigger, requested_at) values
@@ -22,7 +23,7 @@ insert into cron.job_run_details (jobid, runid, status, start_time, end_time) va
   (0, 999999, 'succeeded', now() - interval '6 days', now() - interval '6 days');
 
 select is(
-  jobs_private.prune_reconcile_records() - 'job_history' - 'reconcile_runs',
+  jobs_private.prune_reconcile_records() - 'job_history' - 'reconcile_passes',
   '{"reconcile_invocations": 1, "http_responses": 1, "cron_run_details": 1}'::jsonb,
   'one old invocation, response and cron run are pruned');
 
@@ -30,9 +31,9 @@ select is((select count(*)::int from public.local_training_job_history where job
   'history of a finished job older than 90 days is pruned, newer kept');
 select is((select count(*)::int from public.local_training_job_history where job_id = :'active' and actor = 'test'), 1,
   'history of an active job is never pruned');
-select is((select count(*)::int from jobs_private.reconcile_runs where started_at < now() - interval '30 days'), 0,
+select is((select count(*)::int from jobs_private.reconcile_passes where started_at < now() - interval '30 days'), 0,
   'runs older than 30 days are pruned');
-select is((select count(*)::int from jobs_private.reconcile_runs where started_at > now() - interval '30 days'), 1,
+select is((select count(*)::int from jobs_private.reconcile_passes where started_at > now() - interval '30 days'), 1,
   'newer runs are kept');
 
 update jobs_private.retention_policy set keep = interval '1 hour' where what = 'http_responses';

@@ -1,4 +1,5 @@
 begin;
+\ir _helpers.psql
 set local search_path = extensions, public;
 select plan(25);
 

@@ -1,6 +1,7 @@
 -- report_job_statuses(): 080_report_job_status's cases, each as one row of a batch, plus what only
 -- a batch can do (several jobs at once, one job twice, one bad report among good ones).
 begin;
+\ir _helpers.psql
 set local search_path = extensions, public;
 select plan(31);
 

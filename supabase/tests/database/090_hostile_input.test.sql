@@ -1,13 +1,17 @@
 -- Issue 11: what API users and pg_cron's odd records could do to the history and the health view.
 -- Everything is rolled back.
 begin;
+\ir _helpers.psql
 set local search_path = extensions, public;
 select plan(19);
 
 -- Finding 5: the history's sequence is closed to API users.
-select is(has_sequence_privilege('anon', 'public.local_training_job_history_id_seq', 'USAGE'), false, 'anon has no USAGE on the history sequence');
-select is(has_sequence_privilege('authenticated', 'public.local_training_job_history_id_seq', 'UPDATE'), false, 'authenticated has no UPDATE on the history sequence');
-select is(has_sequence_privilege('authenticated', 'public.local_training_job_history_id_seq', 'USAGE'), false, 'authenticated has no USAGE on the history sequence');
+select sequence_privs_are('public', 'local_training_job_history_id_seq', 'anon', array[]::text[],
+  'anon has no rights on the history sequence');
+select sequence_privs_are('public', 'local_training_job_history_id_seq', 'authenticated', array[]::text[],
+  'authenticated has no rights on the history sequence (no setval(), no nextval())');
+select sequence_privs_are('public', 'local_training_job_history_id_seq', 'service_role', array['USAGE', 'SELECT', 'UPDATE'],
+  'the service role keeps its rights on the history sequence');
 
 -- Finding 6: a signed-in user cannot label their own status change.
 select tests.create_user('forger@example.com') as forger \gset
@@ -42,11 +46,11 @@ select is((select to_status from public.local_training_job_history where job_id 
 
 -- Finding 7: pg_cron's runs without times.
 delete from cron.job_run_details;
-delete from jobs_private.reconcile_runs;
+delete from jobs_private.reconcile_passes;
 delete from vault.secrets;
 select vault.create_secret('http://127.0.0.1:1/functions/v1/reconcile-jobs', 'reconcile_jobs_url');
 select vault.create_secret('a-secret-of-sixteen-chars', 'reconcile_jobs_secret');
-insert into jobs_private.reconcile_runs (id, trigger, started_at, finished_at, outcome, backend_reachable)
+insert into jobs_private.reconcile_passes (id, trigger, started_at, finished_at, outcome, backend_reachable)
 values (gen_random_uuid(), 'cron', now() - interval '1 minute', now() - interval '1 minute', 'applied', true);
 create function pg_temp.cron_run(runid bigint, status text, at timestamptz) returns void language sql as $$
   insert into cron.job_run_details (jobid, runid, status, return_message, start_time, end_time)
@@ -68,18 +72,18 @@ select is((jobs_private.prune_reconcile_records() ->> 'cron_run_details')::int, 
 select is((select count(*)::int from cron.job_run_details where runid = 1001), 0, 'the untimed run is gone');
 
 -- The health view says what a held pass said about itself, and names misconfigured backends and rejected rows.
-insert into jobs_private.reconcile_runs (id, trigger, started_at, finished_at, outcome, backend_reachable, counts)
+insert into jobs_private.reconcile_passes (id, trigger, started_at, finished_at, outcome, backend_reachable, counts)
 values (gen_random_uuid(), 'cron', now(), now(), 'held', true,
         '{"held_why": "held: 6 of 8 jobs would be presumed dead; released when a backend answers"}');
 select is((select why from jobs_private.reconcile_health), 'held: 6 of 8 jobs would be presumed dead; released when a backend answers',
   'a held pass shows its own held_why');
-insert into jobs_private.reconcile_runs (id, trigger, started_at, finished_at, outcome, backend_reachable, backends, counts)
+insert into jobs_private.reconcile_passes (id, trigger, started_at, finished_at, outcome, backend_reachable, backends, counts)
 values (gen_random_uuid(), 'cron', now() + interval '1 second', now(), 'applied', false,
         '[{"url": "file:///etc/passwd", "mode": "misconfigured", "reachable": false, "error": "backend_url must be http or https, not file:", "jobs": 1}]', '{}');
 select results_eq($$select status, why from jobs_private.reconcile_health$$,
   $$values ('misconfigured'::text, 'last pass did not ask file:///etc/passwd (1 jobs): backend_url must be http or https, not file:: fix the backend_url of their jobs'::text)$$,
   'a refused backend_url makes the health view misconfigured, naming it');
-insert into jobs_private.reconcile_runs (id, trigger, started_at, finished_at, outcome, backend_reachable, counts)
+insert into jobs_private.reconcile_passes (id, trigger, started_at, finished_at, outcome, backend_reachable, counts)
 values (gen_random_uuid(), 'cron', now() + interval '2 seconds', now(), 'applied', true,
         '{"rejected": 2, "rejected_rows": [{"job_id": "00000000-0000-0000-0000-000000000001", "error": "22007: invalid input"}]}');
 select results_eq($$select status, why from jobs_private.reconcile_health$$,

@@ -1,11 +1,12 @@
 -- Shards of one tick: ranges of job ids that never overlap and cover every id, a lease per shard,
 -- one POST per shard from the cron command, and a health view that shows each shard.
 begin;
+\ir _helpers.psql
 set local search_path = extensions, public;
 select plan(14);
 
 delete from cron.job_run_details;
-delete from jobs_private.reconcile_runs;
+delete from jobs_private.reconcile_passes;
 delete from jobs_private.reconcile_invocations;
 delete from vault.secrets;
 delete from net.http_request_queue;
@@ -59,8 +60,8 @@ select results_eq(
   'one request per shard, with its shard and the count');
 
 -- Health: the least healthy shard decides, and each shard is listed.
-delete from jobs_private.reconcile_runs;
-insert into jobs_private.reconcile_runs (id, trigger, started_at, finished_at, outcome, backend_reachable, shard, shards)
+delete from jobs_private.reconcile_passes;
+insert into jobs_private.reconcile_passes (id, trigger, started_at, finished_at, outcome, backend_reachable, shard, shards)
 values (gen_random_uuid(), 'cron', now() - interval '1 minute', now() - interval '1 minute', 'applied', true, 0, 3),
        (gen_random_uuid(), 'cron', now() - interval '1 minute', now() - interval '1 minute', 'held', true, 1, 3),
        (gen_random_uuid(), 'cron', now() - interval '1 minute', now() - interval '1 minute', 'applied', true, 2, 3);

@@ -167,7 +167,7 @@ describe("the bulkhead: a row Postgres refuses is set aside, every other row is 
     expect(summary.rejected_rows?.[0]).toMatchObject({ job_id: odd, error: expect.stringMatching(/^22007: invalid input syntax for type timestamp with time zone/) });
     expect(await jobRow(db.pool, lost)).toMatchObject({ status: "failed" });
     expect(await jobRow(db.pool, odd)).toMatchObject({ status: "running" });
-    const run = await db.pool.query("select counts from jobs_private.reconcile_runs where id = $1", [passId]);
+    const run = await db.pool.query("select counts from jobs_private.reconcile_passes where id = $1", [passId]);
     expect(run.rows[0].counts).toMatchObject({ rejected: 1, applied: { record_backend_terminal: 1 } });
     const health = await db.pool.query("select rejected_changes_24h from jobs_private.reconcile_health");
     expect(Number(health.rows[0].rejected_changes_24h)).toBeGreaterThanOrEqual(1);

@@ -45,14 +45,16 @@ beforeAll(async () => {
   db = new pg.Client({ connectionString: url });
   await db.connect();
   await db.query(seedTable);
-  // The seed's 'error' row stops the push, which names the statuses and the UPDATE that maps them.
+  // The seed's 'error' row stops the push before it changes anything; it names the statuses and
+  // the SQL that maps them (which adds the reason column itself: the push added nothing).
   try {
     pushMigrations(url);
   } catch (error) {
     const { stdout = "", stderr = "" } = error as { stdout?: string; stderr?: string };
     firstPushError = `${stdout}${stderr}`;
   }
-  mappingUpdate = /run: (update public\.local_training_jobs .*?;)/.exec(firstPushError)?.[1] ?? "";
+  mappingUpdate = /run: (alter table public\.local_training_jobs .*?; update public\.local_training_jobs .*?;)/
+    .exec(firstPushError)?.[1] ?? "";
   if (mappingUpdate) await db.query(mappingUpdate);
   pushOutput = pushMigrations(url);
 });
@@ -84,9 +86,10 @@ describe("migrating a project that already has local_training_jobs", () => {
     expect(rows).toEqual([{ status: "running", effective_status: "stale" }]);
   });
 
-  it("stops the push at an unknown status, naming it and the one UPDATE that maps it", () => {
+  it("stops the push at an unknown status, naming it and the SQL that maps it", () => {
     expect(firstPushError).toContain("local_training_jobs has rows with unknown statuses: 'error' (1 rows)");
-    expect(mappingUpdate).toMatch(/^update public\.local_training_jobs set status = 'failed'/);
+    expect(mappingUpdate).toMatch(/^alter table public\.local_training_jobs add column if not exists status_reason text;/);
+    expect(mappingUpdate).toMatch(/ update public\.local_training_jobs set status = 'failed'/);
   });
 
   it("after the mapping, the old row is failed with its legacy status as the reason, and can be written", async () => {

@@ -15,7 +15,7 @@ beforeEach(async () => {
   f.sim.reset();
   f.sim.listEndpoint = true;
   await f.db.pool.query("delete from public.local_training_jobs");
-  await f.db.pool.query("delete from jobs_private.reconcile_runs");
+  await f.db.pool.query("delete from jobs_private.reconcile_passes");
 });
 
 const many = (n: number, opts: Parameters<typeof makeJob>[1] = {}) =>
@@ -69,7 +69,7 @@ describe("shards of one tick", () => {
     expect(bodies.reduce((n, b) => n + b.observed, 0)).toBe(300);
     expect(bodies.reduce((n, b) => n + (b.applied.fail_lost ?? 0), 0)).toBe(300);
     for (const id of ids) expect((await jobRow(f.db.pool, id)).status).toBe("failed");
-    const recorded = await f.db.pool.query("select shard, shards from jobs_private.reconcile_runs order by shard");
+    const recorded = await f.db.pool.query("select shard, shards from jobs_private.reconcile_passes order by shard");
     expect(recorded.rows).toEqual([0, 1, 2, 3].map((shard) => ({ shard, shards })));
   });
 

@@ -9,7 +9,7 @@ export interface Queryable {
   query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
 }
 
-/** One observed job as jobs_private.observe_reconcile_page() sends it (see 20261130100100 for the fields). */
+/** One observed job as jobs_private.observe_reconcile_page() sends it (fields: see the migration add_reconcile_passes). */
 type ObservedRow = [
   id: string, status: JobStatus, backendUrl: string | null, observedUpdatedAt: string,
   silentMs: number, writerSilentMs: number, progressSilentMs: number | null, marker: string | null,
@@ -95,7 +95,7 @@ export async function applyDeferred(
 
 /** Merges totals into the pass's recorded counts (the record of each part holds only its own). */
 export async function recordPassCounts(db: Queryable, passId: string, counts: object): Promise<void> {
-  await db.query("select jobs_private.record_pass_rejections($1::uuid, $2::jsonb)", [passId, JSON.stringify(counts)]);
+  await db.query("select jobs_private.record_pass_counts($1::uuid, $2::jsonb)", [passId, JSON.stringify(counts)]);
 }
 
 /** The changes of a pass, one array per column (compact: a pass may carry 100k of them). */
@@ -125,20 +125,9 @@ export interface CancelColumns {
   delivered: boolean[];
 }
 
-export async function finishPass(
-  db: Queryable,
-  pass: object,
-  confirmForMs: number,
-  c: ChangeColumns,
-  cancels: CancelColumns,
-): Promise<Record<string, unknown>> {
-  const { rows } = await db.query(
-    `select jobs_private.finish_reconcile_pass($1::jsonb, make_interval(secs => $2::double precision / 1000),
-       $3::uuid[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::jsonb[],
-       $11::text[], $12::uuid[], $13::text[], $14::boolean[]) as summary`,
-    [JSON.stringify(pass), confirmForMs, c.jobIds, c.observedStatus, c.observedUpdatedAt, c.actions, c.newStatus,
-      c.reasons, c.completedAt, c.evidence, c.markers, cancels.jobIds, cancels.answers, cancels.delivered],
-  );
+/** Records the pass's outcome and releases its lease; its changes were applied page by page. */
+export async function finishPass(db: Queryable, pass: object): Promise<Record<string, unknown>> {
+  const { rows } = await db.query("select jobs_private.finish_reconcile_pass($1::jsonb) as summary", [JSON.stringify(pass)]);
   return rows[0]?.summary as Record<string, unknown>;
 }
 

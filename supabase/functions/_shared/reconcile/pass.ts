@@ -76,7 +76,7 @@ export async function runReconcilePass(deps: PassDeps): Promise<PassSummary> {
     }
     if (run.tally.presumedDeaths > 0) await run.applyParked(run.tally.released());
     // Records the outcome (and releases the lease); the totals of every page are merged in after.
-    const { outcome } = await finishPass(db, record, config.passIntervalMs, emptyChangeColumns(), emptyCancels());
+    const { outcome } = await finishPass(db, record);
     const totals = run.totals();
     await recordPassCounts(db, identity.pass_id, totals);
     return { ...record, ...totals, outcome: outcome === "held" ? "held" : "applied", duration_ms: Date.now() - started };

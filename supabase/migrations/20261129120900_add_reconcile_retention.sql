@@ -5,13 +5,13 @@
 create table if not exists jobs_private.retention_policy (
   what text primary key
     constraint retention_policy_what_is_known check (what in (
-      'job_history', 'reconcile_runs', 'reconcile_invocations', 'http_responses', 'cron_run_details')),
+      'job_history', 'reconcile_passes', 'reconcile_invocations', 'http_responses', 'cron_run_details')),
   keep interval not null constraint retention_policy_keep_is_positive check (keep > interval '0'),
   reasoning text not null default ''
 );
 insert into jobs_private.retention_policy (what, keep, reasoning) values
   ('job_history', interval '90 days', 'Transitions of finished jobs: long enough to answer "why did this fail?" for a quarter. History of active jobs is never pruned.'),
-  ('reconcile_runs', interval '30 days', 'One row per pass, 144 a day: a month shows trends without growing past ~4,500 rows.'),
+  ('reconcile_passes', interval '30 days', 'One row per pass, 144 a day: a month shows trends without growing past ~4,500 rows.'),
   ('reconcile_invocations', interval '30 days', 'Request ids of cron calls; kept as long as the passes they started.'),
   ('http_responses', interval '1 day', 'pg_net prunes its own responses after 6 h by default; this is a backstop.'),
   ('cron_run_details', interval '7 days', 'Supabase recommends pruning cron.job_run_details; a week covers the health view''s 24 h window with room.')
@@ -19,7 +19,7 @@ on conflict (what) do nothing;
 comment on table jobs_private.retention_policy is 'How long each kind of reconciler record is kept (pruned daily by the cron job prune-reconcile-records).';
 revoke all on table jobs_private.retention_policy from public, anon, authenticated;
 
-create or replace function jobs_private.prune_reconcile_records()
+create function jobs_private.prune_reconcile_records()
 returns jsonb
 language plpgsql
 set search_path = ''
@@ -32,15 +32,15 @@ begin
   delete from public.local_training_job_history h
   using public.local_training_jobs j
   where h.job_id = j.id
-    and j.status in ('completed', 'failed', 'cancelled')
+    and j.status <> all (jobs_private.active_statuses())
     and h.changed_at < now() - (keep ->> 'job_history')::interval;
   get diagnostics n = row_count;
   removed := removed || jsonb_build_object('job_history', n);
 
-  delete from jobs_private.reconcile_runs
-  where started_at < now() - (keep ->> 'reconcile_runs')::interval and outcome <> 'running';
+  delete from jobs_private.reconcile_passes
+  where started_at < now() - (keep ->> 'reconcile_passes')::interval and outcome <> 'running';
   get diagnostics n = row_count;
-  removed := removed || jsonb_build_object('reconcile_runs', n);
+  removed := removed || jsonb_build_object('reconcile_passes', n);
 
   delete from jobs_private.reconcile_invocations where requested_at < now() - (keep ->> 'reconcile_invocations')::interval;
   get diagnostics n = row_count;
@@ -55,7 +55,9 @@ begin
     removed := removed || jsonb_build_object('http_responses', 'left to pg_net');
   end;
 
-  delete from cron.job_run_details where end_time < now() - (keep ->> 'cron_run_details')::interval;
+  -- Dated as the health view dates them, so a run pg_cron left without times ages out too.
+  delete from cron.job_run_details d
+  where jobs_private.cron_run_time(d) < now() - (keep ->> 'cron_run_details')::interval;
   get diagnostics n = row_count;
   removed := removed || jsonb_build_object('cron_run_details', n);
 

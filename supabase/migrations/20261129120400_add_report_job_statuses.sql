@@ -1,19 +1,7 @@
--- report_job_statuses(): many jobs' reports in one call (issue 13). One call per writer tick
--- instead of one per job: at a 2 s heartbeat, 10,000 jobs are 5,000 calls a second one by one,
--- which saturates the database (npm run bench); batched, they are a handful.
---
--- The rules are report_job_status()'s, per row, as if the reports were applied one after another
--- in array order: active statuses only move forward, a report not newer (seq) than the last
--- applied one is ignored, an older attempt is refused, presumed deaths are revived, 'cancelled' is
--- accepted, and every answer says whether a cancel is requested.
---
--- How, cheaply: the common case (the current attempt, a newer report, an active job, one report
--- per job in this batch) is one set-based UPDATE ... FROM unnest(), the same statement as
--- report_job_status()'s fast path. Every other report (a job that appears twice in the batch, a
--- terminal or presumed-dead job, an unknown job, a bad report) goes through report_job_status()
--- itself, in array order, so the rules cannot drift apart. A bad report does not fail the batch:
--- its row answers 'rejected' with the SQLSTATE and message report_job_status() raised.
---
+-- report_job_statuses(): many jobs' reports in one call, one per writer tick instead of one per job
+-- (docs/benchmarks.md). The rules are report_job_status()'s, per row, in array order: the common
+-- case is one set-based UPDATE (its fast path); every other report goes through report_job_status()
+-- itself, so the rules cannot drift apart. A bad report answers 'rejected' instead of failing the batch.
 -- Answers: one row per report, `ord` its 1-based position in the arrays.
 
 create function public.report_job_statuses(
@@ -73,7 +61,7 @@ begin
       and r.status in ('queued', 'pending', 'running', 'completed', 'failed', 'cancelled')
       and (r.progress is null or (r.progress >= 0 and r.progress <= 1 and r.progress <> 'NaN'))
       and j.id = r.job_id and j.attempt = r.attempt and j.report_seq < r.seq
-      and j.status in ('queued', 'pending', 'running')
+      and j.status = any (jobs_private.active_statuses())
     returning r.ord::integer as ord, j.status as status, j.cancel_requested_at is not null as cancel_requested
   )
   select coalesce(array_agg(f.ord), '{}'), array_agg(f.status), array_agg(f.cancel_requested)

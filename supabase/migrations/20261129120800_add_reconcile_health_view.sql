@@ -1,49 +1,29 @@
--- Shards of one tick (issue 13): the schedule runs N passes side by side, each over one range of
--- job ids (20261130120100 explains why ranges of the id). N is one setting:
---   update jobs_private.reconcile_settings set shards = 4;
--- The cron command then queues N POSTs per tick, {"trigger", "shard": i, "shards": N}; each pass
--- holds its own shard's lease. The health view's status is the least healthy shard's, and
--- shard_passes shows every shard's last pass. With shards = 1 everything is as before.
+-- "Is reconciliation working?" in one row, for the dashboard's SQL editor:
+--   select * from jobs_private.reconcile_health;
+-- A stale reconciler must be as visible as a stale job: this reads the passes themselves, the HTTP
+-- responses behind the cron runs and the cron runs, not just cron's green ticks. With shards, the
+-- least healthy shard decides.
 
-create table if not exists jobs_private.reconcile_settings (
-  id boolean primary key default true constraint reconcile_settings_one_row check (id),
-  shards integer not null default 1 constraint reconcile_settings_shards_in_range check (shards between 1 and 256)
-);
-comment on table jobs_private.reconcile_settings is
-  'One row. shards: how many reconcile passes one tick runs side by side, each over 1/shards of the job ids (README "Size").';
-revoke all on table jobs_private.reconcile_settings from public, anon, authenticated;
-alter table jobs_private.reconcile_settings enable row level security;
-insert into jobs_private.reconcile_settings (id, shards) values (true, 1) on conflict (id) do nothing;
-
--- One POST per shard; returns the first request id (one, as before, when shards = 1).
-create or replace function jobs_private.invoke_reconcile_jobs(trigger text default 'cron')
-returns bigint
-language plpgsql
+-- When a cron run happened. pg_cron records a run it could not start with NULL times; ordering by
+-- start_time put that run first forever. Such a run happened before the next dated one.
+create function jobs_private.cron_run_time(p_run cron.job_run_details)
+returns timestamptz
+language sql stable
 set search_path = ''
 as $$
-declare
-  url text := jobs_private.reconcile_vault_secret('reconcile_jobs_url');
-  secret text := jobs_private.reconcile_vault_secret('reconcile_jobs_secret');
-  n integer := coalesce((select shards from jobs_private.reconcile_settings), 1);
-  request_id bigint;
-  first_id bigint;
-begin
-  for i in 0 .. n - 1 loop
-    select net.http_post(
-      url := url,
-      body := case when n = 1 then jsonb_build_object('trigger', trigger)
-                   else jsonb_build_object('trigger', trigger, 'shard', i, 'shards', n) end,
-      headers := jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || secret),
-      timeout_milliseconds := 70000
-    ) into request_id;
-    insert into jobs_private.reconcile_invocations (request_id, trigger) values (request_id, trigger);
-    first_id := coalesce(first_id, request_id);
-  end loop;
-  return first_id;
-end $$;
-revoke all on function jobs_private.invoke_reconcile_jobs(text) from public, anon, authenticated;
+  select coalesce(
+    p_run.start_time,
+    p_run.end_time,
+    (select min(coalesce(later.start_time, later.end_time)) from cron.job_run_details later
+     where later.jobid is not distinct from p_run.jobid and later.runid > p_run.runid
+       and coalesce(later.start_time, later.end_time) is not null),
+    now())
+$$;
+revoke all on function jobs_private.cron_run_time(cron.job_run_details) from public, anon, authenticated;
+comment on function jobs_private.cron_run_time(cron.job_run_details) is
+  'When a cron run happened: its start or end, else (pg_cron could not connect and left both NULL) the first later dated run of the same job, else now().';
 
-create or replace view jobs_private.reconcile_health as
+create view jobs_private.reconcile_health as
 with job as (
   select jobid, schedule, active from cron.job where jobname = 'reconcile-training-jobs'
 ),
@@ -58,10 +38,10 @@ setting as (
 -- Each shard of the current setting, with its last pass and its last success.
 shard_state as (
   select s.shard,
-         (select r from jobs_private.reconcile_runs r
+         (select r from jobs_private.reconcile_passes r
           where r.shard = s.shard and r.shards = setting.shards and r.outcome <> 'running'
           order by r.started_at desc limit 1) as last_run,
-         (select max(r.finished_at) from jobs_private.reconcile_runs r
+         (select max(r.finished_at) from jobs_private.reconcile_passes r
           where r.shard = s.shard and r.shards = setting.shards and r.outcome in ('applied', 'held')) as last_success
   from setting, generate_series(0, setting.shards - 1) as s(shard)
 ),
@@ -94,6 +74,7 @@ failed_calls as (
 last_call as (
   select * from calls where answered_at is not null order by requested_at desc limit 1
 ),
+-- The last run is the one with the highest runid (pg_cron's sequence), whatever its times say.
 cron_runs as (
   select d.runid, d.status, d.return_message, d.start_time, d.end_time, jobs_private.cron_run_time(d) as run_at
   from cron.job_run_details d join job on d.jobid = job.jobid
@@ -132,37 +113,8 @@ facts as (
   from secrets s, last_success ls, misconfigured_backends mb
 )
 select
-  case
-    when not f.scheduled then 'not_scheduled'
-    when not (f.has_url and f.has_secret) then 'misconfigured'
-    when f.last_cron_failed or f.last_call_failed then 'failing'
-    when f.last_success_at is null then 'never_ran'
-    when now() - f.last_success_at > 2 * f.expected_interval then 'stale'
-    when f.last_outcome = 'held' then 'degraded'
-    when jsonb_array_length(f.misconfigured) > 0 then 'misconfigured'
-    when f.last_rejected > 0 or not f.last_backend_reachable then 'degraded'
-    else 'healthy'
-  end as status,
-  case
-    when not f.scheduled then 'cron job reconcile-training-jobs is missing or inactive'
-    when not f.has_url then 'Vault secret reconcile_jobs_url is missing: no request is being sent'
-    when not f.has_secret then 'Vault secret reconcile_jobs_secret is missing: no request is being sent'
-    when f.last_cron_failed then 'last cron run failed: ' || coalesce(f.last_cron_message, '?')
-    when f.last_call_failed then 'last call to the function failed: '
-      || coalesce('HTTP ' || f.last_call_status, f.last_call_error, 'timed out')
-      || coalesce(' ' || f.last_call_body, '')
-    when f.last_success_at is null then 'no pass has completed yet'
-    when now() - f.last_success_at > 2 * f.expected_interval then 'no successful pass for ' || date_trunc('second', now() - f.last_success_at)
-    when f.last_outcome = 'held' then coalesce(f.last_held_why, 'last pass was held by the mass-outage guard: check the training backend')
-    when jsonb_array_length(f.misconfigured) > 0 then 'last pass did not ask '
-      || (select string_agg(format('%s (%s jobs): %s', b ->> 'url', b ->> 'jobs', b ->> 'error'), '; ')
-          from jsonb_array_elements(f.misconfigured) b)
-      || ': fix the backend_url of their jobs'
-    when f.last_rejected > 0 then format('last pass rejected %s change(s) the database refused, first: job %s: %s',
-      f.last_rejected, f.last_first_rejected ->> 'job_id', f.last_first_rejected ->> 'error')
-    when not f.last_backend_reachable then 'last pass could not reach the training backend'
-    else 'reconciling every ' || f.expected_interval
-  end as why,
+  verdict.v[1] as status,
+  verdict.v[2] as why,
   f.last_success_at,
   now() - f.last_success_at as since_last_success,
   coalesce(now() - f.last_success_at > 2 * f.expected_interval, true) as overdue,
@@ -172,17 +124,40 @@ select
   (select count(*) from failed_cron_runs where run_at > now() - interval '24 hours') as failed_cron_runs_24h,
   (select coalesce(jsonb_agg(to_jsonb(r) - 'run_at' order by r.runid desc), '[]'::jsonb)
      from (select * from failed_cron_runs order by runid desc limit 5) r) as last_failed_cron_runs,
-  (select count(*) from jobs_private.reconcile_runs where outcome = 'held' and started_at > now() - interval '24 hours') as held_passes_24h,
-  (select count(*) from jobs_private.reconcile_runs where backend_reachable = false and started_at > now() - interval '24 hours') as unreachable_passes_24h,
+  (select count(*) from jobs_private.reconcile_passes where outcome = 'held' and started_at > now() - interval '24 hours') as held_passes_24h,
+  (select count(*) from jobs_private.reconcile_passes where backend_reachable = false and started_at > now() - interval '24 hours') as unreachable_passes_24h,
   (select to_jsonb(lp) from last_pass lp) as last_pass,
-  (select coalesce(sum((counts ->> 'rejected')::int), 0) from jobs_private.reconcile_runs
+  (select coalesce(sum((counts ->> 'rejected')::int), 0) from jobs_private.reconcile_passes
      where started_at > now() - interval '24 hours' and jsonb_typeof(counts -> 'rejected') = 'number') as rejected_changes_24h,
   f.misconfigured as misconfigured_backends,
   (select jsonb_agg(jsonb_build_object('shard', st.shard, 'outcome', (st.last_run).outcome,
             'started_at', (st.last_run).started_at, 'backend_reachable', (st.last_run).backend_reachable,
             'held_why', (st.last_run).counts ->> 'held_why', 'last_success_at', st.last_success) order by st.shard)
      from shard_state st) as shard_passes
-from facts f;
+from facts f
+-- One ladder, first match wins: each rung gives the status and the sentence that explains it.
+cross join lateral (select case
+  when not f.scheduled then array['not_scheduled', 'cron job reconcile-training-jobs is missing or inactive']
+  when not f.has_url then array['misconfigured', 'Vault secret reconcile_jobs_url is missing: no request is being sent']
+  when not f.has_secret then array['misconfigured', 'Vault secret reconcile_jobs_secret is missing: no request is being sent']
+  when f.last_cron_failed then array['failing', 'last cron run failed: ' || coalesce(f.last_cron_message, '?')]
+  when f.last_call_failed then array['failing', 'last call to the function failed: '
+    || coalesce('HTTP ' || f.last_call_status, f.last_call_error, 'timed out')
+    || coalesce(' ' || f.last_call_body, '')]
+  when f.last_success_at is null then array['never_ran', 'no pass has completed yet']
+  when now() - f.last_success_at > 2 * f.expected_interval
+    then array['stale', 'no successful pass for ' || date_trunc('second', now() - f.last_success_at)]
+  when f.last_outcome = 'held'
+    then array['degraded', coalesce(f.last_held_why, 'last pass was held by the mass-outage guard: check the training backend')]
+  when jsonb_array_length(f.misconfigured) > 0 then array['misconfigured', 'last pass did not ask '
+    || (select string_agg(format('%s (%s jobs): %s', b ->> 'url', b ->> 'jobs', b ->> 'error'), '; ')
+        from jsonb_array_elements(f.misconfigured) b)
+    || ': fix the backend_url of their jobs']
+  when f.last_rejected > 0 then array['degraded', format('last pass rejected %s change(s) the database refused, first: job %s: %s',
+    f.last_rejected, f.last_first_rejected ->> 'job_id', f.last_first_rejected ->> 'error')]
+  when not f.last_backend_reachable then array['degraded', 'last pass could not reach the training backend']
+  else array['healthy', 'reconciling every ' || f.expected_interval]
+end as v) verdict;
 
 comment on view jobs_private.reconcile_health is
   'One row: is reconciliation working? status is healthy, degraded (held, rows rejected, or backend unreachable), stale (no successful pass for two intervals), failing (last cron run or HTTP call failed), misconfigured (Vault secrets missing, or a backend_url refused), never_ran or not_scheduled; why says which. With shards, the least healthy shard decides; shard_passes lists each shard''s last pass.';
