@@ -35,6 +35,7 @@ export function openCheckedBackend(url: string, options: BackendAskOptions): Bac
       observations: new Map(jobIds.map((id) => [id, observation])),
     }),
     summary: () => ({ mode: "misconfigured", reachable: false, error: check.reason }),
+    listBrokeOff: () => false,
   };
 }
 

@@ -70,13 +70,16 @@ export async function runReconcilePass(deps: PassDeps): Promise<PassSummary> {
     const run = new PagedPass(deps, passId, shard);
     await run.observeAll();
     const holds = run.tally.holds();
-    const heldWhy = describeHolds(holds, config.hardTimeoutMs);
-    const planned = run.plannedAfterGuard(new Set(holds.map((h) => h.backendUrl)));
+    // A list that broke off mid-way may have made absences of jobs it never got to: their deaths wait too.
+    const brokeOff = run.listsBrokenOff();
+    const heldWhy = [describeHolds(holds, config.hardTimeoutMs), ...[...brokeOff].map((url) => `the list of ${url} broke off`)]
+      .filter((why) => why !== null).join("; ") || null;
+    const planned = run.plannedAfterGuard(new Set([...holds.map((h) => h.backendUrl), ...brokeOff]));
     const backends = run.backendSummaries();
     const backendReachable = backends.every((b) => b.reachable);
     const report = {
       pass_id: passId, trigger, dry_run: dryRun, ...sharded, observed: run.observed, planned,
-      held: holds.length > 0, ...(heldWhy ? { held_why: heldWhy } : {}), presumed_deaths: run.tally.presumedDeaths,
+      held: holds.length > 0 || brokeOff.size > 0, ...(heldWhy ? { held_why: heldWhy } : {}), presumed_deaths: run.tally.presumedDeaths,
       backend_reachable: backendReachable, backends,
     };
     if (dryRun) {
@@ -86,9 +89,9 @@ export async function runReconcilePass(deps: PassDeps): Promise<PassSummary> {
       });
       return { ...report, outcome: "dry_run", plan: guarded.decisions.map(describeDecision), duration_ms: Date.now() - started };
     }
-    if (run.tally.presumedDeaths > 0) await run.applyParked(run.tally.released());
+    if (run.tally.presumedDeaths > 0) await run.applyParked(run.tally.released().filter((url) => !brokeOff.has(url)));
     const pass = {
-      pass_id: passId, trigger, held: holds.length > 0, ...(heldWhy ? { held_why: heldWhy } : {}),
+      pass_id: passId, trigger, held: holds.length > 0 || brokeOff.size > 0, ...(heldWhy ? { held_why: heldWhy } : {}),
       backend_reachable: backendReachable, backends, observed: run.observed, planned,
     };
     // Records the outcome (and releases the lease); the totals of every page are merged in after.
@@ -247,6 +250,11 @@ class PagedPass {
       for (const [action, n] of Object.entries(counts)) bump(planned, heldBackends.has(url) ? "leave" : action, n ?? 0);
     }
     return planned as Partial<Record<ActionType, number>>;
+  }
+
+  /** Backends (as decisions name them) whose paged list failed after part of it was read. */
+  listsBrokenOff(): Set<string> {
+    return new Set([...this.backends].filter(([, b]) => b.session.listBrokeOff()).map(([url]) => withoutCredentials(url)));
   }
 
   backendSummaries(): BackendSummary[] {
