@@ -2,7 +2,8 @@
 // Results go to stdout as one table, and to .local/bench-results.json. Progress goes to stderr
 // (a live line on a terminal, one line per phase otherwise).
 //   npm run bench -- --quick                 fewer rounds
-//   npm run bench -- --only batched,function  some steps: read, pass, heartbeats, batched, function, list
+//   npm run bench -- --only batched,function  some steps: read, pass, heartbeats, batched, function, list,
+//                                             shards1m, cli1m (1M active jobs: a sharded tick; the CLI's one pass)
 import pg from "pg";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
@@ -18,17 +19,19 @@ import { benchListAtCap, type Filler, FILLERS } from "./list-at-cap.ts";
 import { loadPassConfig } from "../../supabase/functions/_shared/reconcile/config.ts";
 import { benchReadPath, explainUserPage } from "./read-path.ts";
 import { benchReconcilePass } from "./reconcile-pass.ts";
+import { benchCliPass, benchShardedTick, loadMillionActive, MILLION, MILLION_SHARDS, moveAllProgress } from "./million.ts";
 import type { Row } from "./timing.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 const quick = process.argv.includes("--quick");
-const STEPS = ["read", "pass", "heartbeats", "batched", "function", "list"] as const;
+const STEPS = ["read", "pass", "heartbeats", "batched", "function", "list", "shards1m", "cli1m"] as const;
 type Step = (typeof STEPS)[number];
 const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === "--only") ?? process.argv.find((a) => a.startsWith("--only="))?.slice(7);
 const steps = new Set<Step>(onlyArg ? onlyArg.split(",").filter((s): s is Step => (STEPS as readonly string[]).includes(s)) : STEPS);
 const want = (step: Step) => steps.has(step);
 const x = (v: number) => `${v.toFixed(2)}×`;
-const progress = new Progress({ label: "bench", phases: 1 + steps.size + (want("function") ? 1 : 0) });
+const millionPhases = want("shards1m") || want("cli1m") ? 1 : 0;
+const progress = new Progress({ label: "bench", phases: 1 + steps.size + (want("function") ? 1 : 0) + millionPhases });
 const log = (m: string) => progress.note(m);
 
 async function main() {
@@ -113,6 +116,29 @@ async function main() {
     Object.assign(results, { atCap });
     rows.push(...atCapRows(atCap));
   }
+  if (want("shards1m") || want("cli1m")) {
+    progress.start(`loading ${MILLION} active jobs`);
+    const millionUrl = await recreateDatabase(localStackUrl(), "truthful_jobs_bench_million");
+    const mdb = new pg.Client({ connectionString: millionUrl });
+    await mdb.connect();
+    const msim = await new TrainingBackendSimulator({ databaseUrl: millionUrl, heartbeatMs: 3_600_000, listEndpoint: true }).start();
+    for (const id of await loadMillionActive(mdb, msim.url)) msim.adopt({ id, status: "running" });
+    if (want("shards1m")) {
+      progress.start(`1M active jobs: one tick in ${MILLION_SHARDS} shards`);
+      const tick = await benchShardedTick(millionUrl, msim.url, MILLION_SHARDS);
+      Object.assign(results, { tick });
+      rows.push(...tickRows(tick));
+      moveAllProgress(msim); // the CLI's pass then writes every row again, as the tick did
+    }
+    if (want("cli1m")) {
+      progress.start("1M active jobs: the CLI's one pass");
+      const cli = await benchCliPass(millionUrl, msim.url);
+      Object.assign(results, { cli });
+      rows.push(cliRow(cli));
+    }
+    await msim.stop();
+    await mdb.end();
+  }
   progress.finish();
 
   const widths = [62, 56, 38, 16, 14];
@@ -189,7 +215,33 @@ const functionRows = (fn10k: Fn, heap10k: Heap, fn100k: Fn, heap100k: Heap): Row
         measured: `peak ${h.peakHeapMb.toFixed(0)} MB heap (${h.peakRssMb.toFixed(0)} MB RSS)`, ratio: `${(h.peakHeapMb / 256).toFixed(2)}× heap`,
         target: "≤ 1×", met: h.peakHeapMb <= 256 } as Row,
     ]),
+    { what: "Function, one pass at 100k against the same at 10k (issue 13)", comparedWith: "peak RSS at 10k; 200 MB; 1 s CPU",
+      measured: `${fn100k.peakRssMb.toFixed(0)} MB vs ${fn10k.peakRssMb.toFixed(0)} MB; ${fn100k.cpuSeconds.toFixed(2)} s CPU`,
+      ratio: `${x(fn100k.peakRssMb / fn10k.peakRssMb)} RSS, ${(Math.max(fn10k.peakRssMb, fn100k.peakRssMb) / 200).toFixed(2)}× 200 MB, ${fn100k.cpuSeconds.toFixed(2)}× 1 s`,
+      target: "≤ 1.3×, ≤ 1×, ≤ 1×",
+      met: fn100k.peakRssMb / fn10k.peakRssMb <= 1.3 && Math.max(fn10k.peakRssMb, fn100k.peakRssMb) <= 200 && fn100k.cpuSeconds <= 1 },
 ];
+
+type Tick = Awaited<ReturnType<typeof benchShardedTick>>;
+const tickRows = (tick: Tick): Row[] => {
+  const cpu = Math.max(...tick.results.map((r) => r.cpuSeconds));
+  const rss = Math.max(...tick.results.map((r) => r.peakRssMb));
+  const observed = tick.results.reduce((n, r) => n + r.observed, 0);
+  const outcomes = [...new Set(tick.results.map((r) => r.outcome))].join(", ");
+  return [
+    { what: `1M active, one tick in ${tick.shards} shards (${observed} observed; ${outcomes})`, comparedWith: "each invocation: 2 s CPU, 200 MB",
+      measured: `worst ${cpu.toFixed(2)} s CPU, worst peak ${rss.toFixed(0)} MB RSS`, ratio: `${(cpu / 2).toFixed(2)}× CPU, ${(rss / 200).toFixed(2)}× RSS`,
+      target: "≤ 1× each", met: cpu <= 2 && rss <= 200 },
+    { what: "  same tick, all shards done", comparedWith: "60 s wall",
+      measured: `${tick.tickSeconds.toFixed(1)} s`, ratio: x(tick.tickSeconds / 60), target: "≤ 1×", met: tick.tickSeconds <= 60 },
+  ];
+};
+
+type Cli = Awaited<ReturnType<typeof benchCliPass>>;
+const cliRow = (cli: Cli): Row => ({
+  what: `CLI, one pass at 1M active (${cli.observed} observed; ${cli.outcome}; ${cli.wallSeconds.toFixed(0)} s wall)`, comparedWith: "300 MB",
+  measured: `peak ${cli.peakRssMb.toFixed(0)} MB RSS`, ratio: x(cli.peakRssMb / 300), target: "≤ 1×", met: cli.peakRssMb <= 300,
+});
 
 type AtCap = Awaited<ReturnType<typeof benchListAtCap>>;
 const atCapRows = (atCap: AtCap[]): Row[] => [

@@ -17,12 +17,12 @@ export function passHeap(databaseUrl: string, backendUrl: string): { observed: n
 
 const TICKS_PER_SECOND = 100; // Linux USER_HZ
 
-function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime + stime
 }
 
-function peakRssMb(pid: number): number {
+export function peakRssMb(pid: number): number {
   const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return Number(match![1]) / 1024;
 }
