@@ -30,13 +30,68 @@ const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === "--only") ??
 const steps = new Set<Step>(onlyArg ? onlyArg.split(",").filter((s): s is Step => (STEPS as readonly string[]).includes(s)) : STEPS);
 const want = (step: Step) => steps.has(step);
 const x = (v: number) => `${v.toFixed(2)}×`;
+// The million steps and the list step build databases of their own.
+const needsDataset = (["read", "pass", "heartbeats", "batched", "function"] as const).some(want);
 const millionPhases = want("shards1m") || want("cli1m") ? 1 : 0;
-const progress = new Progress({ label: "bench", phases: 1 + steps.size + (want("function") ? 1 : 0) + millionPhases });
+const progress = new Progress({ label: "bench", phases: (needsDataset ? 1 : 0) + steps.size + (want("function") ? 1 : 0) + millionPhases });
 const log = (m: string) => progress.note(m);
 
 async function main() {
   const started = Date.now();
   log(`machine: ${cpus().length} × ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; steps: ${[...steps].join(", ")}`);
+  const rows: Row[] = [];
+  const results: Record<string, unknown> = {};
+  if (needsDataset) await onTheDataset(rows, results);
+
+  if (want("list")) {
+    progress.start("the function with a list answer just under the size cap");
+    const listUrl = await recreateDatabase(localStackUrl(), "truthful_jobs_bench_list");
+    const defaults = loadPassConfig({ BACKEND_URL: "http://127.0.0.1:1" });
+    const capBytes = defaults.ok ? defaults.config.maxListBytes : 0;
+    const atCap = [];
+    for (const shape of Object.keys(FILLERS) as Filler[]) atCap.push(await benchListAtCap(listUrl, capBytes, shape));
+    Object.assign(results, { atCap });
+    rows.push(...atCapRows(atCap));
+  }
+  if (want("shards1m") || want("cli1m")) {
+    progress.start(`loading ${MILLION} active jobs`);
+    const millionUrl = await recreateDatabase(localStackUrl(), "truthful_jobs_bench_million");
+    const mdb = new pg.Client({ connectionString: millionUrl });
+    await mdb.connect();
+    const msim = await new TrainingBackendSimulator({ databaseUrl: millionUrl, heartbeatMs: 3_600_000, listEndpoint: true }).start();
+    for (const id of await loadMillionActive(mdb, msim.url)) msim.adopt({ id, status: "running" });
+    if (want("shards1m")) {
+      progress.start(`1M active jobs: one tick in ${MILLION_SHARDS} shards`);
+      const tick = await benchShardedTick(millionUrl, msim.url, MILLION_SHARDS);
+      Object.assign(results, { tick });
+      rows.push(...tickRows(tick));
+      moveAllProgress(msim); // the CLI's pass then writes every row again, as the tick did
+    }
+    if (want("cli1m")) {
+      progress.start("1M active jobs: the CLI's one pass");
+      const cli = await benchCliPass(millionUrl, msim.url);
+      Object.assign(results, { cli });
+      rows.push(cliRow(cli));
+    }
+    await msim.stop();
+    await mdb.end();
+  }
+  progress.finish();
+
+  const widths = [62, 56, 38, 16, 14];
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(" ");
+  console.log(line(["what", "compared with", "measured", "ratio", "target"]) + " met");
+  for (const r of rows) console.log(line([r.what, r.comparedWith, r.measured, r.ratio, r.target]) + ` ${r.met === null ? "" : r.met ? "yes" : "NO"}`);
+  const beats = results.beats as Awaited<ReturnType<typeof benchHeartbeats>> | undefined;
+  if (beats) console.log(`\nsustained heartbeats: ${beats.report.toFixed(0)}/s via report_job_status(), ${beats.legacy.toFixed(0)}/s via the seed's UPDATE, ${beats.bare.toFixed(0)}/s bare (${beats.clients} clients)`);
+  if (results.plan) console.log(`\nplan of a user's 20 newest jobs through the view:\n${results.plan}`);
+  console.log(`\nbench took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  mkdirSync(join(root, ".local"), { recursive: true });
+  writeFileSync(join(root, ".local/bench-results.json"), JSON.stringify({ steps: [...steps], rows, ...results }, null, 2));
+}
+
+/** The steps on the 1M-job dataset (10k users, 10k active) and its simulator. */
+async function onTheDataset(rows: Row[], results: Record<string, unknown>) {
   progress.start(`loading ${USERS * JOBS_PER_USER} jobs for ${USERS} users`);
   const url = await recreateDatabase(localStackUrl(), "truthful_jobs_bench");
   const db = new pg.Client({ connectionString: url });
@@ -47,8 +102,6 @@ async function main() {
   const sim = await new TrainingBackendSimulator({ databaseUrl: url, heartbeatMs: 3_600_000 }).start();
   for (const id of active) sim.adopt({ id, status: "running" });
 
-  const rows: Row[] = [];
-  const results: Record<string, unknown> = {};
 
   if (want("read")) {
     progress.start("read path");
@@ -105,52 +158,6 @@ async function main() {
   }
   await sim.stop();
   await db.end();
-
-  if (want("list")) {
-    progress.start("the function with a list answer just under the size cap");
-    const listUrl = await recreateDatabase(localStackUrl(), "truthful_jobs_bench_list");
-    const defaults = loadPassConfig({ BACKEND_URL: "http://127.0.0.1:1" });
-    const capBytes = defaults.ok ? defaults.config.maxListBytes : 0;
-    const atCap = [];
-    for (const shape of Object.keys(FILLERS) as Filler[]) atCap.push(await benchListAtCap(listUrl, capBytes, shape));
-    Object.assign(results, { atCap });
-    rows.push(...atCapRows(atCap));
-  }
-  if (want("shards1m") || want("cli1m")) {
-    progress.start(`loading ${MILLION} active jobs`);
-    const millionUrl = await recreateDatabase(localStackUrl(), "truthful_jobs_bench_million");
-    const mdb = new pg.Client({ connectionString: millionUrl });
-    await mdb.connect();
-    const msim = await new TrainingBackendSimulator({ databaseUrl: millionUrl, heartbeatMs: 3_600_000, listEndpoint: true }).start();
-    for (const id of await loadMillionActive(mdb, msim.url)) msim.adopt({ id, status: "running" });
-    if (want("shards1m")) {
-      progress.start(`1M active jobs: one tick in ${MILLION_SHARDS} shards`);
-      const tick = await benchShardedTick(millionUrl, msim.url, MILLION_SHARDS);
-      Object.assign(results, { tick });
-      rows.push(...tickRows(tick));
-      moveAllProgress(msim); // the CLI's pass then writes every row again, as the tick did
-    }
-    if (want("cli1m")) {
-      progress.start("1M active jobs: the CLI's one pass");
-      const cli = await benchCliPass(millionUrl, msim.url);
-      Object.assign(results, { cli });
-      rows.push(cliRow(cli));
-    }
-    await msim.stop();
-    await mdb.end();
-  }
-  progress.finish();
-
-  const widths = [62, 56, 38, 16, 14];
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(" ");
-  console.log(line(["what", "compared with", "measured", "ratio", "target"]) + " met");
-  for (const r of rows) console.log(line([r.what, r.comparedWith, r.measured, r.ratio, r.target]) + ` ${r.met === null ? "" : r.met ? "yes" : "NO"}`);
-  const beats = results.beats as Awaited<ReturnType<typeof benchHeartbeats>> | undefined;
-  if (beats) console.log(`\nsustained heartbeats: ${beats.report.toFixed(0)}/s via report_job_status(), ${beats.legacy.toFixed(0)}/s via the seed's UPDATE, ${beats.bare.toFixed(0)}/s bare (${beats.clients} clients)`);
-  if (results.plan) console.log(`\nplan of a user's 20 newest jobs through the view:\n${results.plan}`);
-  console.log(`\nbench took ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  mkdirSync(join(root, ".local"), { recursive: true });
-  writeFileSync(join(root, ".local/bench-results.json"), JSON.stringify({ steps: [...steps], rows, ...results }, null, 2));
 }
 
 type Read = Awaited<ReturnType<typeof benchReadPath>>;

@@ -44,7 +44,7 @@ export function moveAllProgress(sim: TrainingBackendSimulator): void {
 }
 
 const passEnv = (databaseUrl: string, backendUrl: string) => ({
-  BACKEND_URL: backendUrl, RECONCILE_DEADLINE_MS: "140000", RECONCILE_REQUEST_TIMEOUT_MS: "60000", SUPABASE_DB_URL: databaseUrl,
+  BACKEND_URL: backendUrl, RECONCILE_DEADLINE_MS: "120000", RECONCILE_REQUEST_TIMEOUT_MS: "60000", SUPABASE_DB_URL: databaseUrl,
 });
 
 export interface ShardResult { shard: number; cpuSeconds: number; peakRssMb: number; wallSeconds: number; observed: number; outcome: string }
