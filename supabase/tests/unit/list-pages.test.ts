@@ -10,7 +10,7 @@ describe("list paging rules", () => {
   it("accept ascending entries after the cursor, and a next_cursor at the last one (or null at the end)", () => {
     expect(pageOrderError("a", entries("b", "c"), "c")).toBeNull();
     expect(pageOrderError("a", entries("b", "c"), null)).toBeNull();
-    expect(pageOrderError("a", [], "b")).toBeNull(); // an empty page that still moves on
+    expect(pageOrderError("a", [], null)).toBeNull(); // an empty list
   });
 
   it("refuse a page that repeats the cursor's job, or is out of order", () => {
@@ -18,10 +18,12 @@ describe("list paging rules", () => {
     expect(pageOrderError("a", entries("c", "b"), "c")).toContain("not ordered");
   });
 
-  it("refuse a cursor that does not move forward, or falls behind its own page", () => {
+  it("refuse a cursor that does not move forward, or is not the page's last job (behind it, or skipping ahead)", () => {
     expect(pageOrderError("c", [], "c")).toContain("a loop");
     expect(pageOrderError("c", [], "b")).toContain("a loop");
-    expect(pageOrderError("a", entries("b", "d"), "c")).toContain("before the page's last");
+    expect(pageOrderError("a", [], "b")).toContain("empty page");
+    expect(pageOrderError("a", entries("b", "d"), "c")).toContain("not the page's last");
+    expect(pageOrderError("a", entries("b", "d"), "e")).toContain("not the page's last");
   });
 
   it("start just before a job id", () => {

@@ -9,7 +9,7 @@
 //
 // The cursor is a job id (keyset paging), not an opaque token, so a pass can start at its shard.
 // A backend that ignores `cursor` answers its whole list without `next_cursor`; that is read whole,
-// as before. A cursor that does not move forward, an unordered page, or too many pages ends the
+// as before. A cursor that is not the page's last job id, an unordered page, or too many pages ends the
 // list with a clear error for this backend only.
 import { getJson } from "./http-json.ts";
 import { entryJobId, type Observation, parseJobEntry } from "./observation.ts";
@@ -72,7 +72,11 @@ export async function fetchListAnswer(url: string, cursor: string | null, option
   return { kind: "page", entries, next };
 }
 
-/** Why a page breaks the paging rules (entries after the cursor, ascending; a cursor that moves on), or null. */
+/**
+ * Why a page breaks the paging rules, or null: entries after the cursor, ascending; next_cursor the
+ * page's last job_id (null at the end). A cursor that skipped ahead would make the jobs it skipped
+ * look absent, so anything but the last job_id is refused, not just a cursor that goes back.
+ */
 export function pageOrderError(sentCursor: string, entries: readonly ListEntry[], next: string | null): string | null {
   let previous = sentCursor;
   for (const [id] of entries) {
@@ -81,8 +85,10 @@ export function pageOrderError(sentCursor: string, entries: readonly ListEntry[]
     }
     previous = id;
   }
-  if (next !== null && !(next > sentCursor)) return "list: next_cursor does not move forward (a loop)";
-  if (next !== null && next < previous) return "list: next_cursor is before the page's last job_id";
+  if (next === null) return null;
+  if (!(next > sentCursor)) return "list: next_cursor does not move forward (a loop)";
+  if (entries.length === 0) return "list: an empty page with a next_cursor";
+  if (next !== previous) return "list: next_cursor is not the page's last job_id";
   return null;
 }
 
