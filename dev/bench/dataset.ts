@@ -36,3 +36,19 @@ export async function someUserIds(db: pg.Client, n: number): Promise<string[]> {
   const { rows } = await db.query("select id from auth.users order by random() limit $1", [n]);
   return rows.map((r) => r.id);
 }
+
+/**
+ * Puts each user's `newest` newest jobs back as active jobs heard from in the last 30 s, as before
+ * any pass (no marker, no confirmation, no verdict): so passes measured one after the other, and
+ * at 10k and 100k, each start from the same kind of fleet. Triggers off: a fixture.
+ */
+export async function restoreActive(db: pg.Client, newest: number): Promise<void> {
+  const models = Array.from({ length: newest }, (_, i) => `model-${JOBS_PER_USER - i}`);
+  await db.query("begin; set local session_replication_role = replica");
+  await db.query(`update public.local_training_jobs
+       set status = 'running', completed_at = null, progress_marker = null, confirmed_at = null, confirmed_until = null,
+           status_reason = null, status_evidence = null, heartbeat_at = s.t, updated_at = s.t
+      from (select now() - random() * interval '30 seconds' as t) s
+     where model_name = any($1::text[])`, [models]);
+  await db.query("commit");
+}

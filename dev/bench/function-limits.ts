@@ -17,21 +17,30 @@ export function passHeap(databaseUrl: string, backendUrl: string): { observed: n
 
 const TICKS_PER_SECOND = 100; // Linux USER_HZ
 
-function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime + stime
 }
 
-function peakRssMb(pid: number): number {
+export function peakRssMb(pid: number): number {
   const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return Number(match![1]) / 1024;
 }
 
-export async function benchFunction(databaseUrl: string, backendUrl: string) {
+/**
+ * V8's young generation, capped at 1 MB a semi-space: the context row that shows where the RSS
+ * growth of a long pass goes. Under a steady stream of short-lived objects V8 grows its
+ * semi-spaces towards their maximum, so the process's RSS grows with the pass's length, not with
+ * what it holds (its heap in use stays at one page's worth).
+ */
+export const SMALL_YOUNG_GENERATION = { DENO_V8_FLAGS: "--max-semi-space-size=1" };
+
+/** One pass in a fresh `deno serve` process (extraEnv: e.g. DENO_V8_FLAGS). */
+export async function benchFunction(databaseUrl: string, backendUrl: string, extraEnv: Record<string, string> = {}) {
   const secret = `bench-${crypto.randomUUID()}`;
   const fn = await serveReconcileFunction({
     RECONCILE_SECRET: secret, BACKEND_URL: backendUrl, SUPABASE_DB_URL: databaseUrl, RECONCILE_DEADLINE_MS: "120000",
-    RECONCILE_REQUEST_TIMEOUT_MS: "60000",
+    RECONCILE_REQUEST_TIMEOUT_MS: "60000", ...extraEnv,
   });
   try {
     // Compile and connect first, as a warm instance would be: a dry run of 1/256 of the jobs. (A dry

@@ -29,8 +29,9 @@ export async function startScriptedBackend(script: Script): Promise<ScriptedBack
   let current = script;
   const requests: string[] = [];
   const server: Server = createServer(async (req, res) => {
-    const path = req.url ?? "/";
-    requests.push(path);
+    // Scripts route on the path, as web frameworks do: the list's `?cursor=&limit=` does not change the route.
+    const path = (req.url ?? "/").split("?")[0]!;
+    requests.push(req.url ?? "/");
     let answer: ScriptedAnswer;
     try {
       answer = current(path);

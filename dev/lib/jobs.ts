@@ -23,6 +23,10 @@ export async function makeJob(
   return rows[0].id;
 }
 
+/** `n` jobs made side by side, with the same options. */
+export const makeJobs = (db: pg.Pool, n: number, opts: Parameters<typeof makeJob>[1] = {}) =>
+  Promise.all(Array.from({ length: n }, () => makeJob(db, opts)));
+
 export async function jobRow(db: pg.Pool, id: string) {
   const { rows } = await db.query(
     `select status, effective_status, status_reason, status_evidence, completed_at, cancel_answer,

@@ -2,6 +2,7 @@
 //   POST /api/training/execute          {user_id, model_name, config} -> {job_id, status}
 //   GET  /api/training/status/{id}      -> {job_id, status, progress, ...} | 404 {"detail"}
 //   GET  /api/training/jobs             -> {jobs: [...]}  (contract only, and can be switched off)
+//   GET  /api/training/jobs?cursor=C&limit=N  -> {jobs: [after C by job_id], next_cursor}  (contract paging)
 //   POST /api/training/cancel/{id}      -> {job_id, status}  (contract only)
 // Like the seed, it keeps jobs in memory and persists them to local_training_jobs every
 // heartbeat through the service role (persist_job()). Tests and the demo drive its faults:
@@ -54,8 +55,32 @@ export interface SimJob {
   monitorDead?: boolean;
 }
 
+/** The jobs by id, with a version that moves when the set of ids does (so the sorted ids are cached). */
+class JobMap extends Map<string, SimJob> {
+  version = 0;
+  override set(id: string, job: SimJob): this {
+    if (!this.has(id)) this.version++;
+    return super.set(id, job);
+  }
+  override delete(id: string): boolean {
+    this.version++;
+    return super.delete(id);
+  }
+  override clear(): void {
+    this.version++;
+    super.clear();
+  }
+}
+
+/** How a paging list may misbehave (the hostile-cursor cases); null pages correctly. */
+export type ListCursorFault = "loop" | "repeat" | "number" | "huge" | null;
+
+/** Entries per list page when `?limit=` is absent or out of range. */
+const DEFAULT_LIST_LIMIT = 1_000;
+const MAX_LIST_LIMIT = 10_000;
+
 export class TrainingBackendSimulator {
-  readonly jobs = new Map<string, SimJob>();
+  readonly jobs = new JobMap();
   mode: AnswerMode = "normal";
   /** Scenario 3: the Next.js API (the persist path) is down; writes fail and are dropped. */
   persistenceDown = false;
@@ -71,6 +96,13 @@ export class TrainingBackendSimulator {
   listEndpoint: boolean;
   readonly flavor: BackendFlavor;
   cancelRequests = 0;
+  /** Answer `?cursor=` with pages (the contract's optional paging); off, the whole list as an older backend. */
+  listPaging = true;
+  /** From the second page on (number and huge: every page), the cursor misbehaves this way. */
+  listCursorFault: ListCursorFault = null;
+  /** The most entries one page holds, whatever `?limit=` asks (servers cap it; tests make pages small). */
+  listPageCap = MAX_LIST_LIMIT;
+  private sortedIds: { version: number; ids: string[] } | null = null;
 
   private server: Server | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
@@ -102,6 +134,9 @@ export class TrainingBackendSimulator {
     this.cancelRequests = 0;
     this.faultOnList = true;
     this.listEndpoint = this.flavor === "contract" && (this.options.listEndpoint ?? false);
+    this.listPaging = true;
+    this.listCursorFault = null;
+    this.listPageCap = MAX_LIST_LIMIT;
   }
 
   get url(): string {
@@ -318,6 +353,8 @@ export class TrainingBackendSimulator {
       if ((status || this.faultOnList) && this.answerFault(res)) return;
       if (isList) {
         if (!this.listEndpoint) return send(404, { detail: "Not Found" });
+        const cursor = url.searchParams.get("cursor");
+        if (cursor !== null && this.listPaging) return send(200, this.listPage(cursor, Number(url.searchParams.get("limit"))));
         return send(200, { jobs: [...this.jobs.values()].map((j) => this.wire(j)) });
       }
       const job = this.jobs.get(decodeURIComponent(status![1]!));
@@ -325,6 +362,32 @@ export class TrainingBackendSimulator {
     } catch (error) {
       send(500, { detail: String(error) });
     }
+  }
+
+  /** Keyset paging: the jobs after `cursor` by job_id, and the last one's id as next_cursor (null at the end). */
+  private listPage(cursor: string, limit: number) {
+    if (this.sortedIds?.version !== this.jobs.version) {
+      this.sortedIds = { version: this.jobs.version, ids: [...this.jobs.keys()].sort() };
+    }
+    const ids = this.sortedIds.ids;
+    const size = Math.min(this.listPageCap, Number.isInteger(limit) && limit > 0 && limit <= MAX_LIST_LIMIT ? limit : DEFAULT_LIST_LIMIT);
+    let low = 0;
+    let high = ids.length;
+    while (low < high) { // the first id after the cursor
+      const mid = (low + high) >> 1;
+      if (ids[mid]! > cursor) high = mid;
+      else low = mid + 1;
+    }
+    const fault = this.listCursorFault;
+    const later = low > 0 && cursor !== "" && ids[low - 1] === cursor; // not the first page
+    const from = fault === "repeat" && later ? low - 1 : low;
+    const page = ids.slice(from, from + size);
+    const end = from + size >= ids.length;
+    let next: unknown = end ? null : page.at(-1)!;
+    if (fault === "loop" && later) next = cursor;
+    if (fault === "number") next = 42;
+    if (fault === "huge") next = "f".repeat(100_000);
+    return { jobs: page.map((id) => this.wire(this.jobs.get(id)!)), next_cursor: next };
   }
 
   /** Returns true when a fault answered (or swallowed) the request. */

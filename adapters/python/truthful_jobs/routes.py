@@ -4,7 +4,9 @@
   updated_at = when progress last changed). A reconciler counts `running` as a sign of life only
   when that evidence moved since its previous pass: the seed's dict keeps saying `running` after
   its monitor died (scenario 2), and a claim without movement must not keep a dead job alive.
-- GET  /api/training/jobs: every job held, tombstones included: one request per pass.
+- GET  /api/training/jobs: every job held, tombstones included: one request per pass. With
+  `?cursor=C&limit=N` (the contract's optional paging), the jobs after C by job_id, at most N,
+  and `next_cursor` (the last job_id of the page; null at the end).
 - POST /api/training/cancel/{id} (only when the seed gives a way to stop training).
 
 Unknown jobs answer 404 with a JSON body: the reconciler trusts a JSON 404, not a proxy's HTML one.
@@ -67,6 +69,20 @@ def all_answers(jobs: Mapping[str, Any], tombstones: Tombstones | None) -> list[
     return list(answers.values())
 
 
+#: Entries per list page when `limit` is absent or out of range, and the most a page holds.
+DEFAULT_LIST_LIMIT = 1000
+MAX_LIST_LIMIT = 10000
+
+
+def list_page(answers: list[dict[str, Any]], cursor: str, limit: int | None) -> dict[str, Any]:
+    """Keyset paging over job ids: the reconciler reads the list alongside its own pages of rows
+    (both ordered by job id), so it never holds the whole list, and a shard starts at its range."""
+    size = limit if limit is not None and 0 < limit <= MAX_LIST_LIMIT else DEFAULT_LIST_LIMIT
+    after = sorted((a for a in answers if a["job_id"] > cursor), key=lambda a: a["job_id"])
+    page = after[:size]
+    return {"jobs": page, "next_cursor": page[-1]["job_id"] if len(after) > size else None}
+
+
 def training_router(jobs: Mapping[str, Any], tombstones: Tombstones | None = None,
                     cancel: CancelFn | None = None, prefix: str = "/api/training") -> Any:
     """A FastAPI APIRouter; include it in place of the seed's own status route."""
@@ -83,8 +99,9 @@ def training_router(jobs: Mapping[str, Any], tombstones: Tombstones | None = Non
         return answer
 
     @router.get("/jobs")
-    async def list_jobs() -> Any:
-        return {"jobs": all_answers(jobs, tombstones)}
+    async def list_jobs(cursor: str | None = None, limit: int | None = None) -> Any:
+        answers = all_answers(jobs, tombstones)
+        return {"jobs": answers} if cursor is None else list_page(answers, cursor, limit)
 
     if cancel is not None:
         @router.post("/cancel/{job_id}")

@@ -1,10 +1,12 @@
 // Asks one training backend about its active jobs, in the seed's API:
-//   GET {backend}/api/training/jobs         -> 200 {"jobs": [{"job_id", "status", ...}]}  (optional)
+//   GET {backend}/api/training/jobs         -> 200 {"jobs": [{"job_id", "status", ...}]}  (optional;
+//                                              paged with ?cursor=, see list-pages.ts)
 //   GET {backend}/api/training/status/{id}  -> 200 {"status", ...} | 404 {"detail": ...}
 // One list request when the backend offers it; otherwise one status request per job, with
 // bounded concurrency. Every failure is "unreachable" for the jobs it covers.
 import { errorMessage, getJson } from "./http-json.ts";
-import { entryJobId, MAX_ERROR_TEXT, type BackendAnswer, parseJobEntry } from "./backend-answer.ts";
+import { cursorBefore, fetchListAnswer, ListPagingError, ListReader } from "./list-pages.ts";
+import { MAX_ERROR_TEXT, type BackendAnswer, parseJobEntry } from "./backend-answer.ts";
 import { storableDeep } from "./sanitize.ts";
 
 export interface BackendAskOptions {
@@ -28,51 +30,61 @@ export interface BackendReport {
 }
 
 /**
- * Objects and arrays a list answer may hold: bounds the function's memory whatever the entries'
- * shape (at the 8 MiB cap, 300k empty objects stay near 100 MB RSS; npm run bench). The seed's
- * entries are ~100 bytes, so 8 MiB of them is ~85k jobs, well inside this.
- */
-const MAX_LIST_CONTAINERS = 300_000;
-
-/** A backend that does not offer the list answers these; then we ask job by job. */
-const LIST_NOT_OFFERED = new Set([404, 405, 501]);
-
-/**
- * A backend for the length of one pass, asked page by page. The list is fetched once, on the
- * first page, and kept (it is capped at maxListBytes); a backend without one is asked job by job,
- * one page at a time. `summary()` is the backend's line in the pass summary, over all pages.
+ * A backend for the length of one pass, asked page by page. The list is read on the first page:
+ * whole when the backend does not page it (capped at maxListBytes, and kept), else forward in
+ * pages as the pass's pages ask (list-pages.ts). A backend without one is asked job by job, one
+ * page at a time. `summary()` is the backend's line in the pass summary, over all pages.
  */
 export interface BackendSession {
+  /** Job ids ascending, after those of every earlier call (the pass's keyset pages). */
   ask(jobIds: string[]): Promise<BackendReport>;
   summary(): { mode: BackendReport["mode"]; reachable: boolean; error: string | null };
+  /** True when a paged list failed after some of it was read: absences seen before may be wrong, so its deaths wait. */
+  listBrokeOff(): boolean;
 }
 
-type Listed = { ok: true; byId: Map<string, BackendAnswer> } | { ok: false; detail: string } | null;
+type Listing =
+  | { kind: "whole"; byId: Map<string, BackendAnswer> }
+  | { kind: "paged"; reader: ListReader }
+  | { kind: "failed"; detail: string }
+  | { kind: "not-offered" };
 
 export function openBackend(url: string, options: BackendAskOptions): BackendSession {
-  let listed: Promise<Listed> | undefined;
+  let listing: Promise<Listing> | undefined;
   let mode: BackendReport["mode"] = "list";
   let asked = 0;
   let usable = 0;
   let error: string | null = null;
+  let brokeOff = false;
+  const unreachable = (jobIds: string[], detail: string): BackendReport => ({
+    url, mode: "list", reachable: false, error: detail,
+    answers: new Map(jobIds.map((id) => [id, { kind: "unreachable", detail }])),
+  });
+  const listed = (jobIds: string[], byId: Map<string, BackendAnswer>): BackendReport => ({
+    url, mode: "list", reachable: true, error: null,
+    answers: new Map(jobIds.map((id) => [id, byId.get(id) ?? { kind: "unknown", via: "absent-from-list" }])),
+  });
   return {
     async ask(jobIds) {
-      listed ??= fetchList(url, options);
-      const list = await listed;
+      listing ??= startListing(url, jobIds, options);
+      const list = await listing;
       let report: BackendReport;
-      if (list === null) {
+      if (list.kind === "not-offered") {
         mode = "per-job";
         report = await askEach(url, jobIds, options);
-      } else if (!list.ok) {
-        report = {
-          url, mode: "list", reachable: false, error: list.detail,
-          answers: new Map(jobIds.map((id) => [id, { kind: "unreachable", detail: list.detail }])),
-        };
+      } else if (list.kind === "failed") {
+        report = unreachable(jobIds, list.detail);
+      } else if (list.kind === "whole") {
+        report = listed(jobIds, list.byId);
       } else {
-        report = {
-          url, mode: "list", reachable: true, error: null,
-          answers: new Map(jobIds.map((id) => [id, list.byId.get(id) ?? { kind: "unknown", via: "absent-from-list" }])),
-        };
+        try {
+          report = listed(jobIds, await list.reader.observe(jobIds));
+        } catch (failure) {
+          if (!(failure instanceof ListPagingError)) throw failure;
+          brokeOff = true;
+          listing = Promise.resolve({ kind: "failed", detail: failure.message });
+          report = unreachable(jobIds, failure.message);
+        }
       }
       asked += jobIds.length;
       if (report.mode === "per-job") usable += [...report.answers.values()].filter((o) => o.kind !== "unreachable").length;
@@ -84,6 +96,7 @@ export function openBackend(url: string, options: BackendAskOptions): BackendSes
       const reachable = mode === "per-job" ? asked === 0 || usable > 0 : error === null;
       return { mode, reachable, error: error === null ? null : storableDeep(error, MAX_ERROR_TEXT) };
     },
+    listBrokeOff: () => brokeOff,
   };
 }
 
@@ -94,27 +107,21 @@ function storableReport(report: BackendReport): BackendReport {
   return { ...report, error: report.error === null ? null : storableDeep(report.error, MAX_ERROR_TEXT), answers };
 }
 
-/** The backend's whole list, by job id; null when it offers none. */
-async function fetchList(url: string, options: BackendAskOptions): Promise<Listed> {
-  const answer = await getJson(`${url}/api/training/jobs`, {
-    ...options, timeoutMs: options.requestTimeoutMs, maxBytes: options.maxListBytes, maxContainers: MAX_LIST_CONTAINERS,
-  });
-  // Whether or not the body was JSON, these statuses mean the backend has no list to offer.
-  if (answer.status !== null && LIST_NOT_OFFERED.has(answer.status)) return null;
-  if (!answer.ok) return { ok: false, detail: answer.detail };
-  if (answer.status !== 200) return { ok: false, detail: `list: HTTP ${answer.status}` };
-  const jobs = (answer.json as { jobs?: unknown })?.jobs;
-  if (!Array.isArray(jobs)) return { ok: false, detail: "list: malformed answer (no jobs array)" };
-
-  const byId = new Map<string, BackendAnswer>();
-  for (const entry of jobs) {
-    const id = entryJobId(entry);
-    const parsed = parseJobEntry(entry);
-    // One malformed entry poisons the list: we cannot tell what else it got wrong.
-    if (id === null || parsed === null) return { ok: false, detail: "list: malformed job entry" };
-    byId.set(id, parsed);
+/** The first list request, starting just before the first job asked about (a shard reads only its own range). */
+async function startListing(url: string, jobIds: string[], options: BackendAskOptions): Promise<Listing> {
+  let first = jobIds[0] ?? "";
+  for (const id of jobIds) if (id < first) first = id;
+  const cursor = cursorBefore(first);
+  const answer = await fetchListAnswer(url, cursor, options);
+  if (answer.kind === "not-offered") return answer;
+  if (answer.kind === "error") return { kind: "failed", detail: answer.detail };
+  if (answer.next === undefined) return { kind: "whole", byId: new Map(answer.entries) };
+  try {
+    return { kind: "paged", reader: new ListReader(url, options, cursor, { entries: answer.entries, next: answer.next }) };
+  } catch (failure) {
+    if (failure instanceof ListPagingError) return { kind: "failed", detail: failure.message };
+    throw failure;
   }
-  return { ok: true, byId };
 }
 
 async function askEach(url: string, jobIds: string[], options: BackendAskOptions): Promise<BackendReport> {

@@ -35,6 +35,7 @@ export function openCheckedBackend(url: string, options: BackendAskOptions): Bac
       answers: new Map(jobIds.map((id) => [id, answer])),
     }),
     summary: () => ({ mode: "misconfigured", reachable: false, error: check.reason }),
+    listBrokeOff: () => false,
   };
 }
 

@@ -19,3 +19,4 @@ export { type BackendAnswer, parseJobEntry } from "./backend-answer.ts";
 export { checkBackendUrl, normalizeBackendUrl, withoutCredentials } from "./backend-url.ts";
 export { storableDeep, storableText, strictTimestamp } from "./sanitize.ts";
 export { applyWithBulkhead } from "./bulkhead.ts";
+export { cursorBefore, type ListEntry, pageOrderError } from "./list-pages.ts";

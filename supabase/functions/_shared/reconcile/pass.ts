@@ -60,12 +60,16 @@ export async function runReconcilePass(deps: PassDeps): Promise<PassSummary> {
     const run = new PagedPass(deps, identity.pass_id, shard);
     await run.observeAll();
     const holds = run.tally.holds();
-    const heldWhy = describeHolds(holds, config.hardTimeoutMs);
+    // A list that broke off mid-way may have made absences of jobs it never got to: their deaths wait too.
+    const brokeOff = run.listsBrokenOff();
+    const heldWhy = [describeHolds(holds, config.hardTimeoutMs), ...[...brokeOff].map((url) => `the list of ${url} broke off`)]
+      .filter((why) => why !== null).join("; ") || null;
     const backends = run.backendSummaries();
     const record: PassRecord = {
-      ...identity, observed: run.observed, planned: run.plannedAfterGuard(new Set(holds.map((h) => h.backendUrl))),
-      held: holds.length > 0, ...(heldWhy ? { held_why: heldWhy } : {}), presumed_deaths: run.tally.presumedDeaths,
-      backend_reachable: backends.every((b) => b.reachable), backends,
+      ...identity, observed: run.observed,
+      planned: run.plannedAfterGuard(new Set([...holds.map((h) => h.backendUrl), ...brokeOff])),
+      held: holds.length > 0 || brokeOff.size > 0, ...(heldWhy ? { held_why: heldWhy } : {}),
+      presumed_deaths: run.tally.presumedDeaths, backend_reachable: backends.every((b) => b.reachable), backends,
     };
     if (dryRun) {
       // A dry run returns the plan, so it holds every decision: it is for people, not fleets.
@@ -74,7 +78,7 @@ export async function runReconcilePass(deps: PassDeps): Promise<PassSummary> {
       });
       return { ...record, outcome: "dry_run", plan: guarded.decisions.map(planEntry), duration_ms: Date.now() - started };
     }
-    if (run.tally.presumedDeaths > 0) await run.applyParked(run.tally.released());
+    if (run.tally.presumedDeaths > 0) await run.applyParked(run.tally.released().filter((url) => !brokeOff.has(url)));
     // Records the outcome (and releases the lease); the totals of every page are merged in after.
     const { outcome } = await finishPass(db, record);
     const totals = run.totals();
@@ -231,6 +235,11 @@ class PagedPass {
       for (const [action, n] of Object.entries(counts)) bump(planned, heldBackends.has(url) ? "leave" : action, n ?? 0);
     }
     return planned as ActionCounts;
+  }
+
+  /** Backends (as decisions name them) whose paged list failed after part of it was read. */
+  listsBrokenOff(): Set<string> {
+    return new Set([...this.backends].filter(([, b]) => b.session.listBrokeOff()).map(([url]) => withoutCredentials(url)));
   }
 
   backendSummaries(): BackendSummary[] {
