@@ -150,4 +150,18 @@ describe("a hostile cursor", () => {
       expect(parked.rows[0].n).toBe(0);
     });
   }
+
+  it("shows in a dry run's plan the deaths the apply would hold", async () => {
+    f.sim.listCursorFault = "loop";
+    f.sim.listPageCap = 100;
+    const live = await many(200, { silentSeconds: 30 });
+    await many(60, { silentSeconds: 300 });
+    for (const id of live) f.sim.adopt({ id, status: "running" });
+    const { body } = await f.fn.call({ query: "?dry_run=1" });
+    expect(body).toMatchObject({ outcome: "dry_run", held_why: expect.stringContaining("broke off") });
+    const planned = body.plan.map((p: { action: { type: string } }) => p.action.type);
+    expect(planned).not.toContain("fail_lost");
+    const held = body.plan.filter((p: { action: { why?: string } }) => p.action.why === "held: the backend's list broke off");
+    expect(held.length).toBeGreaterThan(0);
+  });
 });

@@ -83,3 +83,15 @@ export function entryJobId(entry: unknown): string | null {
   const value = jobId ?? id;
   return typeof value === "string" ? value : null;
 }
+
+const UUID_LIKE = /^(?:urn:uuid:)?\{?([0-9a-f]{8})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{12})\}?$/i;
+
+/**
+ * A job id as the database prints it: a UUID in any of its spellings (upper case, braces, no
+ * hyphens) becomes lower case with hyphens, so the backend's list matches the rows; anything else
+ * is kept as it is.
+ */
+export function canonicalJobId(id: string): string {
+  const m = UUID_LIKE.exec(id);
+  return m ? m.slice(1).join("-").toLowerCase() : id;
+}

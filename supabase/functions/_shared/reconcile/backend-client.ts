@@ -5,8 +5,8 @@
 // One list request when the backend offers it; otherwise one status request per job, with
 // bounded concurrency. Every failure is "unreachable" for the jobs it covers.
 import { errorMessage, getJson } from "./http-json.ts";
-import { cursorBefore, fetchListAnswer, ListPagingError, ListReader } from "./list-pages.ts";
-import { MAX_ERROR_TEXT, type BackendAnswer, parseJobEntry } from "./backend-answer.ts";
+import { cursorBefore, fetchListAnswer, ListPagingError, ListReader, QUERY_REFUSED } from "./list-pages.ts";
+import { canonicalJobId, MAX_ERROR_TEXT, type BackendAnswer, parseJobEntry } from "./backend-answer.ts";
 import { storableDeep } from "./sanitize.ts";
 
 export interface BackendAskOptions {
@@ -80,10 +80,11 @@ export function openBackend(url: string, options: BackendAskOptions): BackendSes
         try {
           report = listed(jobIds, await list.reader.observe(jobIds));
         } catch (failure) {
-          if (!(failure instanceof ListPagingError)) throw failure;
+          // Whatever went wrong while paging is this backend's failure alone, never the pass's.
+          const detail = failure instanceof ListPagingError ? failure.message : `list: ${errorMessage(failure)}`;
           brokeOff = true;
-          listing = Promise.resolve({ kind: "failed", detail: failure.message });
-          report = unreachable(jobIds, failure.message);
+          listing = Promise.resolve({ kind: "failed", detail });
+          report = unreachable(jobIds, detail);
         }
       }
       asked += jobIds.length;
@@ -112,10 +113,19 @@ async function startListing(url: string, jobIds: string[], options: BackendAskOp
   let first = jobIds[0] ?? "";
   for (const id of jobIds) if (id < first) first = id;
   const cursor = cursorBefore(first);
-  const answer = await fetchListAnswer(url, cursor, options);
+  let answer = await fetchListAnswer(url, cursor, options);
+  // A backend that refuses the parameter it does not know still has its whole list to give.
+  let refusedCursor = false;
+  if (answer.kind === "error" && answer.status !== undefined && QUERY_REFUSED.has(answer.status)) {
+    refusedCursor = true;
+    answer = await fetchListAnswer(url, null, options);
+  }
   if (answer.kind === "not-offered") return answer;
   if (answer.kind === "error") return { kind: "failed", detail: answer.detail };
-  if (answer.next === undefined) return { kind: "whole", byId: new Map(answer.entries) };
+  if (answer.next === undefined || refusedCursor) {
+    // The whole list: matched against the rows by id as the database prints it.
+    return { kind: "whole", byId: new Map(answer.entries.map(([id, seen]) => [canonicalJobId(id), seen])) };
+  }
   try {
     return { kind: "paged", reader: new ListReader(url, options, cursor, { entries: answer.entries, next: answer.next }) };
   } catch (failure) {

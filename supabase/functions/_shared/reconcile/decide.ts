@@ -80,6 +80,7 @@ export type LeaveReason =
   | "backend unreachable, within hard timeout"
   | "no progress shown, within hard timeout"
   | "held by mass-outage guard"
+  | "held: the backend's list broke off"
   | "presumed dead, backend does not contradict"
   | "vouched for by the previous pass";
 

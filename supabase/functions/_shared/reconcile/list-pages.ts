@@ -4,15 +4,21 @@
 // job the list did not name is truly absent from it, and what is held is one list page, not the
 // whole list: memory does not grow with the backend's fleet, and a shard reads only its own range.
 //
-//   GET {backend}/api/training/jobs?cursor=C&limit=N
+//   GET {backend}/api/training/jobs?cursor=C[&limit=N]
 //     -> 200 {"jobs": [entries with job_id > C, ascending, at most N], "next_cursor": "<last job_id>" | null}
+//
+// The first request carries only `cursor`: a backend that does not page (or pages some other way)
+// answers its whole list, read whole as before. `limit` is sent only once the backend has shown it
+// pages by `cursor` (its first answer had a next_cursor), so a backend that honours a `limit` of its
+// own but not our cursor can never hand us a truncated list that reads as whole. A backend that
+// refuses the unknown parameter (400, 422) is asked again without it.
 //
 // The cursor is a job id (keyset paging), not an opaque token, so a pass can start at its shard.
 // A backend that ignores `cursor` answers its whole list without `next_cursor`; that is read whole,
 // as before. A cursor that is not the page's last job id, an unordered page, or too many pages ends the
 // list with a clear error for this backend only.
 import { getJson } from "./http-json.ts";
-import { entryJobId, type BackendAnswer, parseJobEntry } from "./backend-answer.ts";
+import { canonicalJobId, entryJobId, type BackendAnswer, parseJobEntry } from "./backend-answer.ts";
 
 /** Entries asked for per list page: the pass's own page size, so one list page serves about one page of rows. */
 export const LIST_PAGE_LIMIT = 2_000;
@@ -35,22 +41,35 @@ export type ListEntry = readonly [id: string, answer: BackendAnswer];
 /** One list answer: its entries, and `next` (undefined: the backend does not page, this is the whole list). */
 export type ListAnswer =
   | { kind: "page"; entries: ListEntry[]; next: string | null | undefined }
-  | { kind: "error"; detail: string }
+  | { kind: "error"; detail: string; status?: number }
   | { kind: "not-offered" };
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** A backend that does not offer the list answers these; then we ask job by job. */
 const LIST_NOT_OFFERED = new Set([404, 405, 501]);
 
-/** One request for the list; `cursor` null asks for the whole list (the contract's original form). */
-export async function fetchListAnswer(url: string, cursor: string | null, options: ListFetchOptions): Promise<ListAnswer> {
-  const query = cursor === null ? "" : `?cursor=${encodeURIComponent(cursor)}&limit=${LIST_PAGE_LIMIT}`;
+/** Statuses with which a backend refuses a query parameter it does not know. */
+export const QUERY_REFUSED = new Set([400, 422]);
+
+/**
+ * One request for the list. `cursor` null asks for the whole list (the contract's original form);
+ * `paging` adds `limit`, only for a backend known to page by cursor.
+ */
+export async function fetchListAnswer(
+  url: string,
+  cursor: string | null,
+  options: ListFetchOptions,
+  paging = false,
+): Promise<ListAnswer> {
+  const query = cursor === null ? "" : `?cursor=${encodeURIComponent(cursor)}${paging ? `&limit=${LIST_PAGE_LIMIT}` : ""}`;
   const answer = await getJson(`${url}/api/training/jobs${query}`, {
     ...options, timeoutMs: options.requestTimeoutMs, maxBytes: options.maxListBytes, maxContainers: MAX_LIST_CONTAINERS,
   });
   // Whether or not the body was JSON, these statuses mean the backend has no list to offer.
   if (answer.status !== null && LIST_NOT_OFFERED.has(answer.status)) return { kind: "not-offered" };
   if (!answer.ok) return { kind: "error", detail: answer.detail };
-  if (answer.status !== 200) return { kind: "error", detail: `list: HTTP ${answer.status}` };
+  if (answer.status !== 200) return { kind: "error", detail: `list: HTTP ${answer.status}`, status: answer.status };
   const body = answer.json as { jobs?: unknown; next_cursor?: unknown } | null;
   const jobs = body?.jobs;
   if (!Array.isArray(jobs)) return { kind: "error", detail: "list: malformed answer (no jobs array)" };
@@ -60,6 +79,10 @@ export async function fetchListAnswer(url: string, cursor: string | null, option
   }
   if (typeof next === "string" && next.length > MAX_CURSOR_LENGTH) {
     return { kind: "error", detail: `list: next_cursor longer than ${MAX_CURSOR_LENGTH} characters` };
+  }
+  // A lone surrogate cannot be put into a URL (encodeURIComponent throws): it is no job id.
+  if (typeof next === "string" && LONE_SURROGATE.test(next)) {
+    return { kind: "error", detail: "list: next_cursor is not well-formed text" };
   }
   const entries: ListEntry[] = [];
   for (const entry of jobs) {
@@ -80,6 +103,8 @@ export async function fetchListAnswer(url: string, cursor: string | null, option
 export function pageOrderError(sentCursor: string, entries: readonly ListEntry[], next: string | null): string | null {
   let previous = sentCursor;
   for (const [id] of entries) {
+    // Another spelling of a UUID sorts differently from the rows' ids, so pages could not be merged.
+    if (canonicalJobId(id) !== id) return "list: a paged list's job ids must be UUIDs as the database prints them (lower case)";
     if (!(id > previous)) {
       return id === previous ? `list: job ${id.slice(0, 100)} repeated across pages` : "list: page not ordered by job_id after its cursor";
     }
@@ -134,7 +159,7 @@ export class ListReader {
 
   private async readNextPage(cursor: string): Promise<void> {
     if (this.pages >= MAX_LIST_PAGES) throw new ListPagingError(`list: more than ${MAX_LIST_PAGES} pages`);
-    const answer = await fetchListAnswer(this.url, cursor, this.options);
+    const answer = await fetchListAnswer(this.url, cursor, this.options, true);
     this.pages++;
     if (answer.kind === "not-offered") throw new ListPagingError("list: no longer offered after its first page");
     if (answer.kind === "error") throw new ListPagingError(`${answer.detail} (page ${this.pages})`);

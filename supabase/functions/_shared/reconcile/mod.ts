@@ -20,3 +20,5 @@ export { checkBackendUrl, normalizeBackendUrl, withoutCredentials } from "./back
 export { storableDeep, storableText, strictTimestamp } from "./sanitize.ts";
 export { applyWithBulkhead } from "./bulkhead.ts";
 export { cursorBefore, type ListEntry, pageOrderError } from "./list-pages.ts";
+export { type BackendSession, openBackend } from "./backend-client.ts";
+export { canonicalJobId } from "./backend-answer.ts";

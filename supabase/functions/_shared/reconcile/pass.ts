@@ -76,7 +76,13 @@ export async function runReconcilePass(deps: PassDeps): Promise<PassSummary> {
       const guarded = applyMassOutageGuard(run.dryRunDecisions, {
         share: config.guardShare, minJobs: config.guardMinJobs, hardTimeoutMs: config.hardTimeoutMs,
       });
-      return { ...record, outcome: "dry_run", plan: guarded.decisions.map(planEntry), duration_ms: Date.now() - started };
+      // As the apply would: a sudden death on a list that broke off waits, like a held one.
+      const plan = guarded.decisions.map((d): Decision =>
+        brokeOff.has(d.backendUrl) && isSudden(d, config.hardTimeoutMs)
+          ? { ...d, action: { type: "leave", why: "held: the backend's list broke off" } }
+          : d
+      );
+      return { ...record, outcome: "dry_run", plan: plan.map(planEntry), duration_ms: Date.now() - started };
     }
     if (run.tally.presumedDeaths > 0) await run.applyParked(run.tally.released().filter((url) => !brokeOff.has(url)));
     // Records the outcome (and releases the lease); the totals of every page are merged in after.
