@@ -20,12 +20,16 @@ export function formatSummary(s: PassSummary): string {
   }
   if (s.held) lines.push(`  HELD by the mass-outage guard: ${s.presumed_deaths} presumed deaths not applied`);
   for (const b of s.backends) {
-    const how = `${b.reachable ? "reachable" : "UNREACHABLE"} (${b.mode}, ${b.jobs} jobs)${b.error ? `: ${b.error}` : ""}`;
+    const how = `${b.reachable ? "reachable" : "UNREACHABLE"} (${b.mode}, ${b.jobs} jobs)${
+      b.error ? `: ${b.error}` : ""
+    }`;
     lines.push(`  backend ${b.url}: ${how}`);
   }
   if (s.outcome === "dry_run") {
     for (const p of s.plan) {
-      lines.push(`  ${p.job_id}  ${p.status.padEnd(8)} silent ${String(p.silent_for_s).padStart(6)} s  -> ${p.action.type}`);
+      lines.push(
+        `  ${p.job_id}  ${p.status.padEnd(8)} silent ${String(p.silent_for_s).padStart(6)} s  -> ${p.action.type}`,
+      );
     }
   }
   return lines.join("\n");

@@ -4,7 +4,10 @@
 import pg from "pg";
 import { parseArgs } from "node:util";
 import {
-  errorMessage, loadPassConfig, type PassSummary, runReconcilePass,
+  errorMessage,
+  loadPassConfig,
+  type PassSummary,
+  runReconcilePass,
 } from "../supabase/functions/_shared/reconcile/mod.ts";
 import { formatSummary } from "./format-summary.ts";
 
@@ -54,11 +57,18 @@ async function main(): Promise<void> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   // --every outlives database restarts: an idle connection's death is reported, not fatal.
   pool.on("error", (error) => console.error(`reconcile: idle database connection lost: ${error.message}`));
-  const print = (summary: PassSummary) =>
-    console.log(args.json ? JSON.stringify(summary) : formatSummary(summary));
+  const print = (summary: PassSummary) => console.log(args.json ? JSON.stringify(summary) : formatSummary(summary));
   const once = async (): Promise<boolean> => {
     try {
-      print(await runReconcilePass({ db: pool, fetch, config: loaded.config, trigger: args.trigger!, dryRun: args["dry-run"]! }));
+      print(
+        await runReconcilePass({
+          db: pool,
+          fetch,
+          config: loaded.config,
+          trigger: args.trigger!,
+          dryRun: args["dry-run"]!,
+        }),
+      );
       return true;
     } catch (error) {
       console.error(`reconcile: ${errorMessage(error)}`);

@@ -33,15 +33,29 @@ async function upsert(db: pg.Client, name: string, value: string, description: s
   return "created";
 }
 
-export async function setVaultSecrets(databaseUrl: string, url: string, secret: string): Promise<Record<string, string>> {
+export async function setVaultSecrets(
+  databaseUrl: string,
+  url: string,
+  secret: string,
+): Promise<Record<string, string>> {
   if (secret.length < 16) throw new Error("RECONCILE_SECRET must be at least 16 characters");
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
   try {
     await db.query("begin");
     const result = {
-      [SECRET_NAMES.url]: await upsert(db, SECRET_NAMES.url, url, "reconcile-jobs Edge Function URL (cron job reconcile-training-jobs)"),
-      [SECRET_NAMES.secret]: await upsert(db, SECRET_NAMES.secret, secret, "Bearer secret for reconcile-jobs (its RECONCILE_SECRET)"),
+      [SECRET_NAMES.url]: await upsert(
+        db,
+        SECRET_NAMES.url,
+        url,
+        "reconcile-jobs Edge Function URL (cron job reconcile-training-jobs)",
+      ),
+      [SECRET_NAMES.secret]: await upsert(
+        db,
+        SECRET_NAMES.secret,
+        secret,
+        "Bearer secret for reconcile-jobs (its RECONCILE_SECRET)",
+      ),
     };
     await db.query("commit");
     return result;

@@ -28,7 +28,11 @@ async function connect(url: string): Promise<pg.Client> {
 }
 
 export async function benchBatchedReports(
-  url: string, active: string[], rounds: number, sustainedSeconds: number, onProgress: (done: number, total: number) => void,
+  url: string,
+  active: string[],
+  rounds: number,
+  sustainedSeconds: number,
+  onProgress: (done: number, total: number) => void,
 ) {
   const db = await connect(url);
   await db.query("drop table if exists bench_plain_jobs");
@@ -61,8 +65,14 @@ export async function benchBatchedReports(
   const share = Math.floor(active.length / CLIENTS);
   let written = 0;
   const until = Date.now() + sustainedSeconds * 1000;
-  const ticker = setInterval(() => onProgress(rounds + 3 + sustainedSeconds - Math.max(0, Math.ceil((until - Date.now()) / 1000)),
-    rounds + 3 + sustainedSeconds), 1000);
+  const ticker = setInterval(
+    () =>
+      onProgress(
+        rounds + 3 + sustainedSeconds - Math.max(0, Math.ceil((until - Date.now()) / 1000)),
+        rounds + 3 + sustainedSeconds,
+      ),
+    1000,
+  );
   const start = process.hrtime.bigint();
   await Promise.all(clients.map(async (c, k) => {
     const mine = active.slice(k * share, (k + 1) * share);
@@ -79,7 +89,12 @@ export async function benchBatchedReports(
   await db.query("drop table bench_plain_jobs");
   await db.end();
   return {
-    batch: BATCH, applied, batchMs: median(batchMs), floorMs: median(floorMs),
-    sustainedPerSecond: written / seconds, clients: CLIENTS, seconds,
+    batch: BATCH,
+    applied,
+    batchMs: median(batchMs),
+    floorMs: median(floorMs),
+    sustainedPerSecond: written / seconds,
+    clients: CLIENTS,
+    seconds,
   };
 }

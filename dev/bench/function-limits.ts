@@ -8,10 +8,18 @@ import { serveReconcileFunction } from "../lib/serve-function.ts";
 const root = join(import.meta.dirname, "..", "..");
 
 /** The same pass in Deno, in-process, with its V8 heap sampled (dev/bench/pass-heap.ts). */
-export function passHeap(databaseUrl: string, backendUrl: string): { observed: number; peakHeapMb: number; peakRssMb: number } {
-  const out = execFileSync(join(root, "node_modules/.bin/deno"),
-    ["run", "-A", "--quiet", "--config", join(root, "supabase/functions/reconcile-jobs/deno.json"), join(root, "dev/bench/pass-heap.ts")],
-    { env: { ...process.env, B: databaseUrl, SIM: backendUrl }, encoding: "utf8" });
+export function passHeap(
+  databaseUrl: string,
+  backendUrl: string,
+): { observed: number; peakHeapMb: number; peakRssMb: number } {
+  const out = execFileSync(join(root, "node_modules/.bin/deno"), [
+    "run",
+    "-A",
+    "--quiet",
+    "--config",
+    join(root, "supabase/functions/reconcile-jobs/deno.json"),
+    join(root, "dev/bench/pass-heap.ts"),
+  ], { env: { ...process.env, B: databaseUrl, SIM: backendUrl }, encoding: "utf8" });
   return JSON.parse(out.trim().split("\n").at(-1)!);
 }
 
@@ -39,8 +47,12 @@ export const SMALL_YOUNG_GENERATION = { DENO_V8_FLAGS: "--max-semi-space-size=1"
 export async function benchFunction(databaseUrl: string, backendUrl: string, extraEnv: Record<string, string> = {}) {
   const secret = `bench-${crypto.randomUUID()}`;
   const fn = await serveReconcileFunction({
-    RECONCILE_SECRET: secret, BACKEND_URL: backendUrl, SUPABASE_DB_URL: databaseUrl, RECONCILE_DEADLINE_MS: "120000",
-    RECONCILE_REQUEST_TIMEOUT_MS: "60000", ...extraEnv,
+    RECONCILE_SECRET: secret,
+    BACKEND_URL: backendUrl,
+    SUPABASE_DB_URL: databaseUrl,
+    RECONCILE_DEADLINE_MS: "120000",
+    RECONCILE_REQUEST_TIMEOUT_MS: "60000",
+    ...extraEnv,
   });
   try {
     // Compile and connect first, as a warm instance would be: a dry run of 1/256 of the jobs. (A dry
@@ -53,8 +65,11 @@ export async function benchFunction(databaseUrl: string, backendUrl: string, ext
     const { status, body } = await fn.call();
     if (status !== 200) throw new Error(`function answered ${status}: ${JSON.stringify(body)}`);
     return {
-      cpuSeconds: cpuSeconds(fn.pid) - cpuBefore, wallSeconds: (Date.now() - started) / 1000,
-      peakRssMb: peakRssMb(fn.pid), idleRssMb: rssBefore, observed: body.observed as number,
+      cpuSeconds: cpuSeconds(fn.pid) - cpuBefore,
+      wallSeconds: (Date.now() - started) / 1000,
+      peakRssMb: peakRssMb(fn.pid),
+      idleRssMb: rssBefore,
+      observed: body.observed as number,
     };
   } finally {
     await fn.stop();

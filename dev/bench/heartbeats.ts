@@ -14,7 +14,13 @@ const CLIENTS = 4;
 
 type Mode = "bare" | "report" | "legacy";
 
-async function load(url: string, mode: Mode, active: string[], perClient: number, seqBase: { n: number }): Promise<number> {
+async function load(
+  url: string,
+  mode: Mode,
+  active: string[],
+  perClient: number,
+  seqBase: { n: number },
+): Promise<number> {
   const clients = await Promise.all(Array.from({ length: CLIENTS }, async () => {
     const c = new pg.Client({ connectionString: url, options: CLIENT_OPTIONS });
     await c.connect();
@@ -29,7 +35,10 @@ async function load(url: string, mode: Mode, active: string[], perClient: number
       } else if (mode === "report") {
         await c.query("select public.report_job_status($1, 1, $2, 'running', $3)", [id, ++seqBase.n, (i % 100) / 100]);
       } else {
-        await c.query("update public.local_training_jobs set status = 'running', config = jsonb_build_object('progress', $2::float) where id = $1", [id, (i % 100) / 100]);
+        await c.query(
+          "update public.local_training_jobs set status = 'running', config = jsonb_build_object('progress', $2::float) where id = $1",
+          [id, (i % 100) / 100],
+        );
       }
     }
   }));
@@ -59,12 +68,17 @@ export async function benchHeartbeats(url: string, active: string[], perClient: 
   }
   await new Promise((r) => setTimeout(r, 1_500));
   const { rows: [stats] } = await db.query(
-    "select n_tup_upd::bigint as upd, n_tup_hot_upd::bigint as hot from pg_stat_user_tables where relid = 'public.local_training_jobs'::regclass");
+    "select n_tup_upd::bigint as upd, n_tup_hot_upd::bigint as hot from pg_stat_user_tables where relid = 'public.local_training_jobs'::regclass",
+  );
   await db.query("drop table bench_plain_jobs");
   await db.end();
   const best = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   return {
-    bare: best(rates.bare), report: best(rates.report), legacy: best(rates.legacy),
-    updates: Number(stats.upd), hot: Number(stats.hot), clients: CLIENTS,
+    bare: best(rates.bare),
+    report: best(rates.report),
+    legacy: best(rates.legacy),
+    updates: Number(stats.upd),
+    hot: Number(stats.hot),
+    clients: CLIENTS,
   };
 }

@@ -58,8 +58,11 @@ export async function benchListAtCap(databaseUrl: string, capBytes: number, shap
     [backend.url, ACTIVE_JOBS],
   );
   const fn = await serveReconcileFunction({
-    RECONCILE_SECRET: `bench-${crypto.randomUUID()}`, BACKEND_URL: backend.url, SUPABASE_DB_URL: databaseUrl,
-    RECONCILE_MAX_LIST_BYTES: String(capBytes), RECONCILE_REQUEST_TIMEOUT_MS: "30000",
+    RECONCILE_SECRET: `bench-${crypto.randomUUID()}`,
+    BACKEND_URL: backend.url,
+    SUPABASE_DB_URL: databaseUrl,
+    RECONCILE_MAX_LIST_BYTES: String(capBytes),
+    RECONCILE_REQUEST_TIMEOUT_MS: "30000",
   });
   try {
     await fn.call({ query: "?dry_run=1" }); // compiled and connected, as a warm instance would be
@@ -69,7 +72,15 @@ export async function benchListAtCap(databaseUrl: string, capBytes: number, shap
     backend.setScript(() => ({ status: 200, body }));
     const { status, body: summary } = await fn.call();
     if (status !== 200) throw new Error(`function answered ${status}: ${JSON.stringify(summary)}`);
-    return { capMib: capBytes / 2 ** 20, shape, bodyBytes: Buffer.byteLength(body), entries, idleRssMb: idle, peakRssMb: peakRssMb(fn.pid), outcome: summary.outcome };
+    return {
+      capMib: capBytes / 2 ** 20,
+      shape,
+      bodyBytes: Buffer.byteLength(body),
+      entries,
+      idleRssMb: idle,
+      peakRssMb: peakRssMb(fn.pid),
+      outcome: summary.outcome,
+    };
   } finally {
     await fn.stop();
     await backend.stop();
@@ -78,14 +89,25 @@ export async function benchListAtCap(databaseUrl: string, capBytes: number, shap
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { "cap-mib": { type: "string", multiple: true }, shape: { type: "string", multiple: true } } });
+  const { values } = parseArgs({
+    options: { "cap-mib": { type: "string", multiple: true }, shape: { type: "string", multiple: true } },
+  });
   const shapes = (values.shape ?? Object.keys(FILLERS)) as Filler[];
   const defaultCap = loadPassConfig({ BACKEND_URL: "http://127.0.0.1:1" });
-  const caps = values["cap-mib"]?.map((m) => Number(m) * 2 ** 20) ?? [defaultCap.ok ? defaultCap.config.maxListBytes : 0];
+  const caps = values["cap-mib"]?.map((m) => Number(m) * 2 ** 20) ??
+    [defaultCap.ok ? defaultCap.config.maxListBytes : 0];
   const url = process.env.DATABASE_URL ?? (await recreateDatabase(localStackUrl(), "truthful_jobs_bench_list"));
-  for (const cap of caps) for (const shape of shapes) {
-    const r = await benchListAtCap(url, cap, shape);
-    console.log(`list at cap ${r.capMib} MiB, ${r.shape} entries: ${r.entries} entries, ${(r.bodyBytes / 2 ** 20).toFixed(2)} MiB body; function RSS ${r.idleRssMb.toFixed(0)} MB idle -> peak ${r.peakRssMb.toFixed(0)} MB (limit 256 MB); pass ${r.outcome}`);
+  for (const cap of caps) {
+    for (const shape of shapes) {
+      const r = await benchListAtCap(url, cap, shape);
+      console.log(
+        `list at cap ${r.capMib} MiB, ${r.shape} entries: ${r.entries} entries, ${
+          (r.bodyBytes / 2 ** 20).toFixed(2)
+        } MiB body; function RSS ${r.idleRssMb.toFixed(0)} MB idle -> peak ${
+          r.peakRssMb.toFixed(0)
+        } MB (limit 256 MB); pass ${r.outcome}`,
+      );
+    }
   }
   process.exit(0);
 }

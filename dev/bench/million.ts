@@ -23,11 +23,14 @@ export const MILLION_SHARDS = 16;
 export async function loadMillionActive(db: pg.Client, backendUrl: string): Promise<string[]> {
   await db.query("set session_replication_role = replica");
   await db.query(`insert into auth.users (id, email) values (gen_random_uuid(), 'bench-million@example.com')`);
-  await db.query(`insert into public.local_training_jobs
+  await db.query(
+    `insert into public.local_training_jobs
       (id, user_id, model_name, status, config, backend_url, created_at, started_at, updated_at, heartbeat_at)
     select gen_random_uuid(), (select id from auth.users limit 1), 'model-' || g, 'running', '{}'::jsonb, $2,
            now() - interval '1 hour', now() - interval '1 hour', t, t
-    from generate_series(1, $1) g, lateral (select now() - random() * interval '30 seconds' as t) s`, [MILLION, backendUrl]);
+    from generate_series(1, $1) g, lateral (select now() - random() * interval '30 seconds' as t) s`,
+    [MILLION, backendUrl],
+  );
   await db.query("set session_replication_role = origin");
   await db.query("vacuum analyze public.local_training_jobs");
   const { rows } = await db.query("select id from public.local_training_jobs");
@@ -44,26 +47,48 @@ export function moveAllProgress(sim: TrainingBackendSimulator): void {
 }
 
 const passEnv = (databaseUrl: string, backendUrl: string) => ({
-  BACKEND_URL: backendUrl, RECONCILE_DEADLINE_MS: "120000", RECONCILE_REQUEST_TIMEOUT_MS: "60000", SUPABASE_DB_URL: databaseUrl,
+  BACKEND_URL: backendUrl,
+  RECONCILE_DEADLINE_MS: "120000",
+  RECONCILE_REQUEST_TIMEOUT_MS: "60000",
+  SUPABASE_DB_URL: databaseUrl,
 });
 
-export interface ShardResult { shard: number; cpuSeconds: number; peakRssMb: number; wallSeconds: number; observed: number; outcome: string }
+export interface ShardResult {
+  shard: number;
+  cpuSeconds: number;
+  peakRssMb: number;
+  wallSeconds: number;
+  observed: number;
+  outcome: string;
+}
 
-/** One tick in `shards` invocations side by side, each in a fresh deno process warmed by a dry run of 1/256 of the jobs. */
+/**
+ * One tick in `shards` invocations side by side, each in a fresh deno process warmed by a dry run of 1/256 of the jobs.
+ */
 export async function benchShardedTick(databaseUrl: string, backendUrl: string, shards: number) {
   const secret = `bench-${crypto.randomUUID()}`;
-  const fns = await Promise.all(Array.from({ length: shards }, () =>
-    serveReconcileFunction({ RECONCILE_SECRET: secret, ...passEnv(databaseUrl, backendUrl) })));
+  const fns = await Promise.all(
+    Array.from(
+      { length: shards },
+      () => serveReconcileFunction({ RECONCILE_SECRET: secret, ...passEnv(databaseUrl, backendUrl) }),
+    ),
+  );
   try {
-    for (const fn of fns) await fn.call({ query: "?dry_run=1", body: { shard: 0, shards: 256 } }).catch(() => undefined);
+    for (const fn of fns) {
+      await fn.call({ query: "?dry_run=1", body: { shard: 0, shards: 256 } }).catch(() => undefined);
+    }
     const started = Date.now();
     const results = await Promise.all(fns.map(async (fn, shard): Promise<ShardResult> => {
       const cpuBefore = cpuSeconds(fn.pid);
       const { status, body } = await fn.call({ body: { trigger: "cron", shard, shards } });
       if (status !== 200) throw new Error(`shard ${shard} answered ${status}: ${JSON.stringify(body).slice(0, 500)}`);
       return {
-        shard, cpuSeconds: cpuSeconds(fn.pid) - cpuBefore, peakRssMb: peakRssMb(fn.pid), wallSeconds: (Date.now() - started) / 1000,
-        observed: body.observed as number, outcome: String(body.outcome),
+        shard,
+        cpuSeconds: cpuSeconds(fn.pid) - cpuBefore,
+        peakRssMb: peakRssMb(fn.pid),
+        wallSeconds: (Date.now() - started) / 1000,
+        observed: body.observed as number,
+        outcome: String(body.outcome),
       };
     }));
     return { shards, tickSeconds: (Date.now() - started) / 1000, results };
@@ -75,9 +100,19 @@ export async function benchShardedTick(databaseUrl: string, backendUrl: string, 
 /** The operator CLI (`cli/reconcile.ts --once --json`), one pass over every job, its peak RSS read as it exits. */
 export async function benchCliPass(databaseUrl: string, backendUrl: string) {
   const started = Date.now();
-  const child = spawn(process.execPath,
-    ["--import", "tsx", "--import", join(root, "dev/bench/max-rss-on-exit.mjs"), join(root, "cli/reconcile.ts"), "--once", "--json"],
-    { cwd: root, env: { ...process.env, DATABASE_URL: databaseUrl, ...passEnv(databaseUrl, backendUrl) }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [
+    "--import",
+    "tsx",
+    "--import",
+    join(root, "dev/bench/max-rss-on-exit.mjs"),
+    join(root, "cli/reconcile.ts"),
+    "--once",
+    "--json",
+  ], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: databaseUrl, ...passEnv(databaseUrl, backendUrl) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   child.stdout.on("data", (d) => (out += d));
@@ -87,7 +122,9 @@ export async function benchCliPass(databaseUrl: string, backendUrl: string) {
   if (code !== 0 || !maxRss) throw new Error(`the CLI exited ${code}: ${err.slice(-1000)}`);
   const summary = JSON.parse(out.trim().split("\n").at(-1)!);
   return {
-    peakRssMb: Number(maxRss[1]) / 1024, wallSeconds: (Date.now() - started) / 1000,
-    observed: summary.observed as number, outcome: String(summary.outcome),
+    peakRssMb: Number(maxRss[1]) / 1024,
+    wallSeconds: (Date.now() - started) / 1000,
+    observed: summary.observed as number,
+    outcome: String(summary.outcome),
   };
 }

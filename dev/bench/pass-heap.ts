@@ -1,10 +1,15 @@
 // Run by Deno from the benchmark: one full pass of the Edge Function's core, in Deno, with the
 // V8 heap and the process's RSS sampled every 5 ms. Prints one JSON line.
-//   B=<database url> SIM=<backend url> deno run -A --config supabase/functions/reconcile-jobs/deno.json dev/bench/pass-heap.ts
+//   B=<database url> SIM=<backend url> deno run -A --config supabase/functions/reconcile-jobs/deno.json dev/bench/pass-
+// heap.ts
 import pg from "pg";
 import { loadPassConfig, runReconcilePass } from "../../supabase/functions/_shared/reconcile/mod.ts";
 
-const loaded = loadPassConfig({ BACKEND_URL: Deno.env.get("SIM")!, RECONCILE_DEADLINE_MS: "120000", RECONCILE_REQUEST_TIMEOUT_MS: "60000" });
+const loaded = loadPassConfig({
+  BACKEND_URL: Deno.env.get("SIM")!,
+  RECONCILE_DEADLINE_MS: "120000",
+  RECONCILE_REQUEST_TIMEOUT_MS: "60000",
+});
 if (!loaded.ok) throw new Error(loaded.error);
 const pool = new pg.Pool({ connectionString: Deno.env.get("B"), max: 2 });
 await pool.query("select 1");
@@ -16,8 +21,20 @@ const sample = () => {
   peakRss = Math.max(peakRss, m.rss);
 };
 const sampler = setInterval(sample, 5);
-const summary = await runReconcilePass({ db: pool, fetch, config: loaded.config, trigger: "bench-heap", dryRun: false });
+const summary = await runReconcilePass({
+  db: pool,
+  fetch,
+  config: loaded.config,
+  trigger: "bench-heap",
+  dryRun: false,
+});
 sample();
 clearInterval(sampler);
 await pool.end();
-console.log(JSON.stringify({ observed: summary.outcome === "skipped" ? 0 : summary.observed, peakHeapMb: peakHeap / 2 ** 20, peakRssMb: peakRss / 2 ** 20 }));
+console.log(
+  JSON.stringify({
+    observed: summary.outcome === "skipped" ? 0 : summary.observed,
+    peakHeapMb: peakHeap / 2 ** 20,
+    peakRssMb: peakRss / 2 ** 20,
+  }),
+);

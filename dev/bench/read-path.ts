@@ -7,7 +7,8 @@ import type { TrainingBackendSimulator } from "../simulator/training-backend.ts"
 import { interleave, median, timeIt } from "./timing.ts";
 
 const COLUMNS = "id, model_name, status, started_at, completed_at, created_at";
-const VIEW = `select ${COLUMNS}, effective_status from public.local_training_jobs_effective where user_id = $1 order by created_at desc limit 20`;
+const VIEW =
+  `select ${COLUMNS}, effective_status from public.local_training_jobs_effective where user_id = $1 order by created_at desc limit 20`;
 const TABLE = `select ${COLUMNS} from public.local_training_jobs where user_id = $1 order by created_at desc limit 20`;
 
 // Named, so each is planned once per connection, as PostgREST prepares its statements.
@@ -15,13 +16,17 @@ const view = (userId: string) => ({ name: "bench-view-page", text: VIEW, values:
 const table = (userId: string) => ({ name: "bench-table-page", text: TABLE, values: [userId] });
 
 async function asUser(db: pg.Client, userId: string): Promise<void> {
-  await db.query("select set_config('request.jwt.claims', $1, false)", [JSON.stringify({ sub: userId, role: "authenticated" })]);
+  await db.query("select set_config('request.jwt.claims', $1, false)", [
+    JSON.stringify({ sub: userId, role: "authenticated" }),
+  ]);
 }
 
 export async function explainUserPage(db: pg.Client, userId: string): Promise<string> {
   await db.query("set role authenticated");
   await asUser(db, userId);
-  const { rows } = await db.query(`explain (analyze, buffers, costs off, timing off) ${VIEW.replace("$1", `'${userId}'`)}`);
+  const { rows } = await db.query(
+    `explain (analyze, buffers, costs off, timing off) ${VIEW.replace("$1", `'${userId}'`)}`,
+  );
   await db.query("reset role");
   return rows.map((r) => r["QUERY PLAN"]).join("\n");
 }
@@ -63,7 +68,10 @@ export async function benchReadPath(url: string, users: string[], sim: TrainingB
   calls = sim.statusRequests - before;
   await db.end();
   return {
-    viewMs: median(viewVsTable.view), tableMs: median(viewVsTable.table),
-    pageViewMs: median(page.view), fix2Ms: median(page.fix2), callsPerPage: calls / page.fix2.length,
+    viewMs: median(viewVsTable.view),
+    tableMs: median(viewVsTable.table),
+    pageViewMs: median(page.view),
+    fix2Ms: median(page.fix2),
+    callsPerPage: calls / page.fix2.length,
   };
 }

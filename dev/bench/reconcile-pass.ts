@@ -5,7 +5,10 @@
 // Between runs the rows are put back as they were, so each run does the same work.
 import pg from "pg";
 import {
-  type FinishedPass, loadPassConfig, type PassSummary, runReconcilePass,
+  type FinishedPass,
+  loadPassConfig,
+  type PassSummary,
+  runReconcilePass,
 } from "../../supabase/functions/_shared/reconcile/mod.ts";
 import type { TrainingBackendSimulator } from "../simulator/training-backend.ts";
 import { median, timeIt } from "./timing.ts";
@@ -25,10 +28,19 @@ export async function stageBackend(db: pg.Client, sim: TrainingBackendSimulator,
 async function resetRows(db: pg.Client, active: string[], lost: string[]) {
   await db.query("begin");
   await db.query("set local session_replication_role = replica");
-  await db.query(`update public.local_training_jobs set status = 'running', status_reason = null, status_evidence = null,
-                    completed_at = null, updated_at = now() - random() * interval '30 seconds' where id = any($1)`, [active]);
-  await db.query("update public.local_training_jobs set heartbeat_at = updated_at, confirmed_at = null, confirmed_until = null where id = any($1)", [active]);
-  await db.query("update public.local_training_jobs set updated_at = now() - interval '1 hour', heartbeat_at = now() - interval '1 hour' where id = any($1)", [lost]);
+  await db.query(
+    `update public.local_training_jobs set status = 'running', status_reason = null, status_evidence = null,
+                    completed_at = null, updated_at = now() - random() * interval '30 seconds' where id = any($1)`,
+    [active],
+  );
+  await db.query(
+    "update public.local_training_jobs set heartbeat_at = updated_at, confirmed_at = null, confirmed_until = null where id = any($1)",
+    [active],
+  );
+  await db.query(
+    "update public.local_training_jobs set updated_at = now() - interval '1 hour', heartbeat_at = now() - interval '1 hour' where id = any($1)",
+    [lost],
+  );
   await db.query("commit");
   await db.query("delete from jobs_private.reconcile_passes");
 }
@@ -47,10 +59,14 @@ export async function benchReconcilePass(url: string, sim: TrainingBackendSimula
   let summary: PassSummary | null = null;
   for (let i = 0; i < runs; i++) {
     await resetRows(db, active, lost);
-    ours.push(await timeIt(async () => {
-      summary = await runReconcilePass({ db: pool, fetch, config: loaded.config, trigger: "bench", dryRun: false });
-    }));
-    const applied = (summary as PassSummary | null)?.outcome === "applied" ? (summary as unknown as FinishedPass).applied : {};
+    ours.push(
+      await timeIt(async () => {
+        summary = await runReconcilePass({ db: pool, fetch, config: loaded.config, trigger: "bench", dryRun: false });
+      }),
+    );
+    const applied = (summary as PassSummary | null)?.outcome === "applied"
+      ? (summary as unknown as FinishedPass).applied
+      : {};
     written = Object.values(applied).reduce((a: number, b) => a + (b ?? 0), 0);
   }
 
@@ -74,7 +90,11 @@ export async function benchReconcilePass(url: string, sim: TrainingBackendSimula
     await resetRows(db, active, lost);
     await db.query("begin");
     await db.query("set local session_replication_role = replica");
-    floor.push(await timeIt(() => db.query("update public.local_training_jobs set updated_at = now() where id = any($1)", [active])));
+    floor.push(
+      await timeIt(() =>
+        db.query("update public.local_training_jobs set updated_at = now() where id = any($1)", [active])
+      ),
+    );
     await db.query("commit");
   }
   await resetRows(db, active, lost);

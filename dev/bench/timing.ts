@@ -14,7 +14,11 @@ export function median(values: number[]): number {
 }
 
 /** Runs a and b alternately, `rounds` times each, so drift hits both alike; returns per-call times. */
-export async function interleave(rounds: number, a: (i: number) => Promise<unknown>, b: (i: number) => Promise<unknown>) {
+export async function interleave(
+  rounds: number,
+  a: (i: number) => Promise<unknown>,
+  b: (i: number) => Promise<unknown>,
+) {
   const ta: number[] = [];
   const tb: number[] = [];
   for (let i = 0; i < rounds; i++) {

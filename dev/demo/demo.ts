@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { ensureDenoDependencies } from "../lib/deno-deps.ts";
 import { localStackUrl, recreateDatabase } from "../lib/local-stack.ts";
-import { ACTS, type Act, type TrackedJob } from "./scenarios.ts";
+import { type Act, ACTS, type TrackedJob } from "./scenarios.ts";
 import { setUpStage } from "./stage.ts";
 import { playTimeline } from "./timeline.ts";
 import { type Progress, watchAct } from "./watch.ts";
@@ -19,14 +19,21 @@ const root = join(import.meta.dirname, "..", "..");
 
 function stackIsUp(): boolean {
   try {
-    execFileSync("bash", ["-c", `source "${root}/dev/stack/env.sh" && [ -f "$PGDATA_DIR/postmaster.pid" ]`], { stdio: "ignore" });
+    execFileSync("bash", ["-c", `source "${root}/dev/stack/env.sh" && [ -f "$PGDATA_DIR/postmaster.pid" ]`], {
+      stdio: "ignore",
+    });
     return true;
   } catch {
     return false;
   }
 }
 
-interface ActResult { act: Act; converged: boolean; progress: Map<string, Progress>; seconds: number }
+interface ActResult {
+  act: Act;
+  converged: boolean;
+  progress: Map<string, Progress>;
+  seconds: number;
+}
 
 async function playAct(act: Act, url: string): Promise<ActResult> {
   console.log(`\n${act.title}\n${act.intro}\nSetting up…`);
@@ -55,12 +62,16 @@ function printSummary(act: Act, progress: Map<string, Progress>): void {
   const fmt = (v: number | undefined, from: number | null) =>
     v === undefined ? "—" : from === null ? `t+${v.toFixed(1)}s` : `+${(v - from).toFixed(1)}s`;
   console.log(`\n${act.title}: what became of each job, and how long it took (from the fault):`);
-  console.log(`${"scenario".padEnd(48)} ${"fault".padEnd(7)} ${"stale in view".padEnd(14)} ${"fixed in table".padEnd(15)} result`);
+  console.log(
+    `${"scenario".padEnd(48)} ${"fault".padEnd(7)} ${"stale in view".padEnd(14)} ${"fixed in table".padEnd(15)} result`,
+  );
   for (const t of act.tracked as TrackedJob[]) {
     const p = progress.get(t.key)!;
     console.log(
       `${t.scenario.padEnd(48)} ${(t.faultAt === null ? "before" : `t+${t.faultAt}s`).padEnd(7)} ` +
-        `${fmt(p.staleAt, t.faultAt).padEnd(14)} ${fmt(p.fixedAt, t.faultAt).padEnd(15)} ${p.fixedAt !== undefined ? "✓" : "✗"} ${t.expected}`,
+        `${fmt(p.staleAt, t.faultAt).padEnd(14)} ${fmt(p.fixedAt, t.faultAt).padEnd(15)} ${
+          p.fixedAt !== undefined ? "✓" : "✗"
+        } ${t.expected}`,
     );
   }
 }
@@ -74,7 +85,9 @@ async function main(): Promise<number> {
     // Before anything starts: a failed download then ends the demo with its cause and retry command.
     console.log("Fetching the Edge Function's npm dependencies for Deno (once; cached after)…");
     await ensureDenoDependencies();
-    console.log(local ? "Starting the local stack (PostgreSQL 15 + pg_cron, stand-ins, migrations)…" : "Using DATABASE_URL…");
+    console.log(
+      local ? "Starting the local stack (PostgreSQL 15 + pg_cron, stand-ins, migrations)…" : "Using DATABASE_URL…",
+    );
     const admin = local ? localStackUrl() : null;
     for (const [i, act] of (local ? ACTS : ACTS.slice(0, 1)).entries()) {
       const url = admin ? await recreateDatabase(admin, `truthful_jobs_demo_${i + 1}`) : process.env.DATABASE_URL!;
@@ -88,7 +101,11 @@ async function main(): Promise<number> {
       console.log("\nStopped the local stack (npm run demo -- --keep leaves it up).");
     }
   }
-  for (const r of results) console.log(`${r.act.title}: ${r.converged ? "every job reads the truth" : "NOT converged"} after ${r.seconds.toFixed(1)} s`);
+  for (const r of results) {
+    console.log(
+      `${r.act.title}: ${r.converged ? "every job reads the truth" : "NOT converged"} after ${r.seconds.toFixed(1)} s`,
+    );
+  }
   console.log(`${((Date.now() - started) / 1000).toFixed(1)} s in all.`);
   return results.every((r) => r.converged) ? 0 : 1;
 }

@@ -48,27 +48,47 @@ export async function setUpStage(url: string, act: Act): Promise<Stage> {
 
     const secret = `demo-${crypto.randomUUID()}`;
     const fn = await serveReconcileFunction({
-      RECONCILE_SECRET: secret, BACKEND_URL: simA.url, SUPABASE_DB_URL: url,
-      RECONCILE_GRACE_SECONDS: String(T.graceSeconds), RECONCILE_HARD_TIMEOUT_SECONDS: String(T.hardTimeoutSeconds),
+      RECONCILE_SECRET: secret,
+      BACKEND_URL: simA.url,
+      SUPABASE_DB_URL: url,
+      RECONCILE_GRACE_SECONDS: String(T.graceSeconds),
+      RECONCILE_HARD_TIMEOUT_SECONDS: String(T.hardTimeoutSeconds),
       RECONCILE_INTERVAL_SECONDS: String(T.tickMs / 1000),
-      RECONCILE_REQUEST_TIMEOUT_MS: "800", RECONCILE_DEADLINE_MS: "2500",
+      RECONCILE_REQUEST_TIMEOUT_MS: "800",
+      RECONCILE_DEADLINE_MS: "2500",
     });
     cleanups.push(() => fn.stop());
     await setVaultSecrets(url, fn.url, secret);
-    await pool.query("update public.job_staleness_policy set stale_after = $1 where status = 'running'", [T.runningStaleAfter]);
-    await pool.query("update public.job_staleness_policy set stale_after = $1 where status in ('queued', 'pending')", [T.queuedStaleAfter]);
-    const { rows: [cronJob] } = await pool.query("select command from cron.job where jobname = 'reconcile-training-jobs'");
+    await pool.query("update public.job_staleness_policy set stale_after = $1 where status = 'running'", [
+      T.runningStaleAfter,
+    ]);
+    await pool.query("update public.job_staleness_policy set stale_after = $1 where status in ('queued', 'pending')", [
+      T.queuedStaleAfter,
+    ]);
+    const { rows: [cronJob] } = await pool.query(
+      "select command from cron.job where jobname = 'reconcile-training-jobs'",
+    );
 
-    const { rows: [user] } = await pool.query("insert into auth.users (email) values ($1) returning id", [`demo-${Date.now()}@example.com`]);
+    const { rows: [user] } = await pool.query("insert into auth.users (email) values ($1) returning id", [
+      `demo-${Date.now()}@example.com`,
+    ]);
     const ids = new Map<string, string>();
     const model = (key: string) => act.tracked.find((t) => t.key === key)!.model;
     const has = (key: string) => act.tracked.some((t) => t.key === key);
 
     // The seed's ghosts: writers that died long ago (backdated, as a frozen row would be).
-    for (const [key, status, days] of [["ghost1", "running", 18], ["ghost2", "pending", 17], ["frozen", "running", 16]] as const) {
+    for (
+      const [key, status, days] of [["ghost1", "running", 18], ["ghost2", "pending", 17], [
+        "frozen",
+        "running",
+        16,
+      ]] as const
+    ) {
       if (!has(key)) continue;
       const { rows } = await pool.query(
-        "insert into public.local_training_jobs (user_id, model_name, status) values ($1, $2, $3) returning id", [user.id, model(key), status]);
+        "insert into public.local_training_jobs (user_id, model_name, status) values ($1, $2, $3) returning id",
+        [user.id, model(key), status],
+      );
       ids.set(key, rows[0].id);
       await backdateJob(pool, rows[0].id, days * 86_400, { createdToo: true });
     }
@@ -92,7 +112,8 @@ export async function setUpStage(url: string, act: Act): Promise<Stage> {
     if (has("partition")) {
       const { rows: [p] } = await pool.query(
         "insert into public.local_training_jobs (user_id, model_name, status, backend_url) values ($1, $2, 'running', $3) returning id",
-        [user.id, model("partition"), simC.url]);
+        [user.id, model("partition"), simC.url],
+      );
       ids.set("partition", p.id);
       simC.adopt({ id: p.id, status: "running" });
       const viaProxy = new URL(url);
@@ -103,12 +124,15 @@ export async function setUpStage(url: string, act: Act): Promise<Stage> {
       cleanups.push(() => workerPool.end());
       const reporter = await StatusReporter.open({
         journalPath: join(mkdtempSync(join(tmpdir(), "demo-journal-")), "reports.jsonl"),
-        transport: pgTransport(workerPool), backoff: { baseMs: 200, maxMs: 1_000 }, sendTimeoutMs: 1_000, onWarning: () => undefined,
+        transport: pgTransport(workerPool),
+        backoff: { baseMs: 200, maxMs: 1_000 },
+        sendTimeoutMs: 1_000,
+        onWarning: () => undefined,
       });
       cleanups.push(() => reporter.close(1_000));
       partitioned = reporter.job(p.id, 1);
       let progress = 0;
-      const beat = setInterval(() => partitioned!.progress((progress = Math.min(0.99, progress + 0.02))), T.heartbeatMs);
+      const beat = setInterval(() => partitioned!.progress(progress = Math.min(0.99, progress + 0.02)), T.heartbeatMs);
       cleanups.push(() => clearInterval(beat));
     }
     return { pool, userId: user.id, ids, simA, simB, simC, proxy, partitioned, cronCommand: cronJob.command, teardown };

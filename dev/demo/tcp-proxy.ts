@@ -1,6 +1,6 @@
 // A TCP proxy with a switch: the network between a worker and the database, cut and restored
 // for real (connections are destroyed; new ones are refused until restored).
-import { createServer, type Server, type Socket, connect } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 
 export interface TcpProxy {

@@ -9,9 +9,18 @@ export function playTimeline(act: Act, s: Stage, say: (text: string) => void): (
   const seed = act.flavor === "seed";
   const events: [number, string, () => unknown][] = [
     [3, "backend B crashes (its job's heartbeats stop)", () => s.simB.crash()],
-    [3, seed ? "process-killed: training and monitor die; the seed's dict still says running"
-      : "process-killed: the training process and its monitor die", () => s.simA.killProcess(id("killed"))],
-    [3, "api-down-persist: the Next.js API goes down; persist_job() fails", () => s.simA.persistenceDownFor.add(id("apidown"))],
+    [
+      3,
+      seed
+        ? "process-killed: training and monitor die; the seed's dict still says running"
+        : "process-killed: the training process and its monitor die",
+      () => s.simA.killProcess(id("killed")),
+    ],
+    [
+      3,
+      "api-down-persist: the Next.js API goes down; persist_job() fails",
+      () => s.simA.persistenceDownFor.add(id("apidown")),
+    ],
     [3, "lost-by-backend-1: backend A loses the job", () => s.simA.lose(id("lost1"))],
     [3, "cancel-requested: the user presses cancel", () => requestCancelAsUser(s.pool, s.userId, id("cancel"))],
     [6, "lost-by-backend-2: backend A loses the job", () => s.simA.lose(id("lost2"))],
@@ -20,8 +29,14 @@ export function playTimeline(act: Act, s: Stage, say: (text: string) => void): (
   ];
   if (has("partition")) {
     events.push(
-      [3, "network-partition: worker and backend C cut off", () => { s.proxy.cut(); s.simC.mode = "hang"; }],
-      [16, "network-partition heals: the worker's journal is replayed", () => { s.proxy.restore(); s.simC.mode = "normal"; }],
+      [3, "network-partition: worker and backend C cut off", () => {
+        s.proxy.cut();
+        s.simC.mode = "hang";
+      }],
+      [16, "network-partition heals: the worker's journal is replayed", () => {
+        s.proxy.restore();
+        s.simC.mode = "normal";
+      }],
       [20, "network-partition finishes training", () => {
         s.simC.adopt({ id: id("partition"), status: "completed" });
         return s.partitioned!.complete();

@@ -5,7 +5,11 @@ import { formatSilence, renderTable } from "./render.ts";
 import { type Act, DEMO_TIMINGS as T } from "./scenarios.ts";
 import type { Stage } from "./stage.ts";
 
-export interface Progress { staleAt?: number; fixedAt?: number; final?: string }
+export interface Progress {
+  staleAt?: number;
+  fixedAt?: number;
+  final?: string;
+}
 
 const TIMEOUT_S = 75;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -27,7 +31,9 @@ export async function watchAct(act: Act, s: Stage, elapsed: () => number, events
                 extract(epoch from v.silent_for)::float as silent,
                 (select array_agg(coalesce(h.from_status, '∅') || '→' || h.to_status order by h.id)
                    from public.local_training_job_history h where h.job_id = v.id) as history
-         from public.local_training_jobs_effective v where v.user_id = $1 order by v.created_at`, [s.userId]);
+         from public.local_training_jobs_effective v where v.user_id = $1 order by v.created_at`,
+        [s.userId],
+      );
       const now = elapsed();
       for (const t of act.tracked) {
         const row = rows.find((r) => r.id === s.ids.get(t.key));
@@ -38,14 +44,22 @@ export async function watchAct(act: Act, s: Stage, elapsed: () => number, events
         state.final = `${row.status}${row.status_reason ? ` (${row.status_reason})` : ""}`;
       }
       const { rows: [run] } = await s.pool.query(
-        "select outcome, counts from jobs_private.reconcile_passes where outcome <> 'running' order by started_at desc limit 1");
+        "select outcome, counts from jobs_private.reconcile_passes where outcome <> 'running' order by started_at desc limit 1",
+      );
       const frame = renderTable(
         `${act.title} — t+${now.toFixed(1)}s   passes: ${ticks} (every ${T.tickMs / 1000} s; last: ${
-          run ? `${run.outcome}, ${JSON.stringify(run.counts?.applied ?? {})}` : "none yet"})`,
+          run ? `${run.outcome}, ${JSON.stringify(run.counts?.applied ?? {})}` : "none yet"
+        })`,
         rows.map((r) => ({
-          model: r.model_name, status: r.status, effective: r.effective_status, silent: formatSilence(r.silent),
-          progress: r.progress, reason: r.status_reason ?? (r.cancel_answer ? `cancel: ${r.cancel_answer}` : null),
-        })), tty) + `\n\n${events.slice(-6).join("\n")}\n`;
+          model: r.model_name,
+          status: r.status,
+          effective: r.effective_status,
+          silent: formatSilence(r.silent),
+          progress: r.progress,
+          reason: r.status_reason ?? (r.cancel_answer ? `cancel: ${r.cancel_answer}` : null),
+        })),
+        tty,
+      ) + `\n\n${events.slice(-6).join("\n")}\n`;
       const done = act.tracked.every((t) => progress.get(t.key)!.fixedAt !== undefined);
       if (tty || now - lastFrame >= 5 || done) {
         lastFrame = now;

@@ -20,8 +20,12 @@ const secret = process.env.TRAINING_BACKEND_SECRET ?? randomBytes(16).toString("
 async function seedDemo(): Promise<void> {
   const pool = new pg.Pool({ connectionString: databaseUrl });
   try {
-    await pool.query("insert into auth.users (id, email) values ($1, 'demo@example.com') on conflict (id) do nothing", [DEMO_USER_ID]);
-    const { rows } = await pool.query("select count(*)::int as n from public.local_training_jobs where user_id = $1", [DEMO_USER_ID]);
+    await pool.query("insert into auth.users (id, email) values ($1, 'demo@example.com') on conflict (id) do nothing", [
+      DEMO_USER_ID,
+    ]);
+    const { rows } = await pool.query("select count(*)::int as n from public.local_training_jobs where user_id = $1", [
+      DEMO_USER_ID,
+    ]);
     if (rows[0].n > 0) return;
     const add = async (model: string, status: string, silentSeconds: number, reason: string | null = null) => {
       const { rows: [job] } = await pool.query(
@@ -34,8 +38,8 @@ async function seedDemo(): Promise<void> {
     await add("bert-base-ner", "completed", 3 * 86_400);
     await add("gpt2-distill", "failed", 86_400, "CUDA out of memory");
     await add("llama-3-8b-lora", "running", 3 * 86_400); // the seed's "running since 11/11"
-    await add("mistral-7b-sft", "running", 5 * 60);       // stale: past the 2-minute threshold
-    await add("resnet50-finetune", "running", 0);         // alive (until it stays silent 2 min)
+    await add("mistral-7b-sft", "running", 5 * 60); // stale: past the 2-minute threshold
+    await add("resnet50-finetune", "running", 0); // alive (until it stays silent 2 min)
   } finally {
     await pool.end();
   }
@@ -45,12 +49,17 @@ ensureNextExampleDeps();
 await seedDemo();
 if (build) ensureNextExampleBuilt();
 console.log(`example:next: http://127.0.0.1:${port}/training as demo@example.com (dev-only sign-in, pg store)`);
-console.log(`example:next: persist route POST http://127.0.0.1:${port}/api/training/local/jobs with Authorization: Bearer ${secret}`);
+console.log(
+  `example:next: persist route POST http://127.0.0.1:${port}/api/training/local/jobs with Authorization: Bearer ${secret}`,
+);
 execFileSync(process.execPath, [nextBin, build ? "start" : "dev", "-p", port, "-H", "127.0.0.1"], {
   cwd: nextExampleDir,
   stdio: "inherit",
   env: {
-    ...process.env, NEXT_TELEMETRY_DISABLED: "1",
-    DATABASE_URL: databaseUrl, EXAMPLE_USER_ID: DEMO_USER_ID, TRAINING_BACKEND_SECRET: secret,
+    ...process.env,
+    NEXT_TELEMETRY_DISABLED: "1",
+    DATABASE_URL: databaseUrl,
+    EXAMPLE_USER_ID: DEMO_USER_ID,
+    TRAINING_BACKEND_SECRET: secret,
   },
 });

@@ -52,7 +52,9 @@ const partitionable = (inner: ReportTransport, real: Real): ReportTransport => (
     return inner.send(report);
   },
   async sendBatch(reports) {
-    if (reports.some((r) => real.partitioned.has(r.jobId))) throw Object.assign(new Error("partitioned"), { code: "ECONNREFUSED" });
+    if (reports.some((r) => real.partitioned.has(r.jobId))) {
+      throw Object.assign(new Error("partitioned"), { code: "ECONNREFUSED" });
+    }
     return inner.sendBatch!(reports);
   },
 });
@@ -61,7 +63,9 @@ async function openReporter(real: Real, id: string, attempt: number): Promise<St
   return StatusReporter.open({
     journalPath: join(real.journals, `${id}-${attempt}.jsonl`),
     transport: partitionable(pgTransport(real.writers), real),
-    backoff: { baseMs: 2, maxMs: 20 }, sendTimeoutMs: 5_000, onWarning: () => undefined,
+    backoff: { baseMs: 2, maxMs: 20 },
+    sendTimeoutMs: 5_000,
+    onWarning: () => undefined,
   });
 }
 
@@ -69,7 +73,7 @@ const pick = (m: Model, i: number) => m.jobs[i % m.jobs.length]!;
 
 /** A caller's own retry of a transient error (a connection the database restart just cut). */
 async function retrying<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
-  for (let i = 1; ; i++) {
+  for (let i = 1;; i++) {
     try {
       return await fn();
     } catch (error) {
@@ -96,15 +100,25 @@ class StartJob extends Step {
   check = (m: Readonly<Model>) => m.backendUp && m.jobs.length < MAX_JOBS;
   async act(m: Model, r: Real) {
     const id = crypto.randomUUID();
-    const job = r.sim.jobs.get(id) ?? await retrying(() => r.sim.execute({ id, userId: null, modelName: "fault-suite" }));
+    const job = r.sim.jobs.get(id) ??
+      await retrying(() => r.sim.execute({ id, userId: null, modelName: "fault-suite" }));
     await retrying(() => r.sim.run(job.id));
-    m.jobs.push({ id: job.id, attempt: 1, workerAlive: true, partitioned: false, orphaned: false, reporter: await openReporter(r, job.id, 1) });
+    m.jobs.push({
+      id: job.id,
+      attempt: 1,
+      workerAlive: true,
+      partitioned: false,
+      orphaned: false,
+      reporter: await openReporter(r, job.id, 1),
+    });
   }
   toString = () => "StartJob";
 }
 
 class Heartbeat extends Step {
-  constructor(readonly i: number) { super(); }
+  constructor(readonly i: number) {
+    super();
+  }
   check = (m: Readonly<Model>) => m.jobs.length > 0;
   async act(m: Model) {
     const w = pick(m, this.i);
@@ -116,13 +130,21 @@ class Heartbeat extends Step {
 }
 
 class Finish extends Step {
-  constructor(readonly i: number, readonly ok: boolean) { super(); }
+  constructor(readonly i: number, readonly ok: boolean) {
+    super();
+  }
   check = (m: Readonly<Model>) => m.jobs.length > 0;
   async act(m: Model, r: Real) {
     const w = pick(m, this.i);
     if (!w.workerAlive || w.partitioned) return;
     const simJob = r.sim.jobs.get(w.id);
-    if (simJob && !w.orphaned) Object.assign(simJob, { status: this.ok ? "completed" : "failed", completedAt: new Date().toISOString(), error: this.ok ? null : "loss diverged" });
+    if (simJob && !w.orphaned) {
+      Object.assign(simJob, {
+        status: this.ok ? "completed" : "failed",
+        completedAt: new Date().toISOString(),
+        error: this.ok ? null : "loss diverged",
+      });
+    }
     const handle = w.reporter.job(w.id, w.attempt);
     await (this.ok ? handle.complete() : handle.fail("loss diverged"));
     await deliver(w);
@@ -132,7 +154,9 @@ class Finish extends Step {
 }
 
 class KillWorker extends Step {
-  constructor(readonly i: number, readonly backendNotices: boolean) { super(); }
+  constructor(readonly i: number, readonly backendNotices: boolean) {
+    super();
+  }
   check = (m: Readonly<Model>) => m.jobs.length > 0;
   async act(m: Model, r: Real) {
     const w = pick(m, this.i);
@@ -147,7 +171,9 @@ class KillWorker extends Step {
 }
 
 class OrphanWorker extends Step {
-  constructor(readonly i: number) { super(); }
+  constructor(readonly i: number) {
+    super();
+  }
   check = (m: Readonly<Model>) => m.jobs.length > 0;
   async act(m: Model, r: Real) {
     const w = pick(m, this.i);
@@ -159,7 +185,9 @@ class OrphanWorker extends Step {
 }
 
 class Partition extends Step {
-  constructor(readonly i: number, readonly cut: boolean) { super(); }
+  constructor(readonly i: number, readonly cut: boolean) {
+    super();
+  }
   check = (m: Readonly<Model>) => m.jobs.length > 0;
   async act(m: Model, r: Real) {
     const w = pick(m, this.i);
@@ -178,7 +206,9 @@ class Partition extends Step {
 }
 
 class Resume extends Step {
-  constructor(readonly i: number) { super(); }
+  constructor(readonly i: number) {
+    super();
+  }
   check = (m: Readonly<Model>) => m.jobs.length > 0 && m.backendUp;
   async act(m: Model, r: Real) {
     const w = pick(m, this.i);
@@ -194,10 +224,16 @@ class Resume extends Step {
 }
 
 class Pass extends Step {
-  constructor(readonly raceWith: number | null) { super(); }
+  constructor(readonly raceWith: number | null) {
+    super();
+  }
   check = () => true;
   async act(m: Model, r: Real) {
-    const loaded = loadPassConfig({ BACKEND_URL: r.sim.url, RECONCILE_REQUEST_TIMEOUT_MS: "500", RECONCILE_DEADLINE_MS: "3000" });
+    const loaded = loadPassConfig({
+      BACKEND_URL: r.sim.url,
+      RECONCILE_REQUEST_TIMEOUT_MS: "500",
+      RECONCILE_DEADLINE_MS: "3000",
+    });
     if (!loaded.ok) throw new Error(loaded.error);
     // A heartbeat racing the pass: it lands between the pass's observation and its apply.
     const racer = this.raceWith !== null && m.jobs.length ? pick(m, this.raceWith) : null;
@@ -215,7 +251,13 @@ class Pass extends Step {
       : null;
     r.sim.listEndpoint = this.raceWith === null;
     try {
-      const summary = await runReconcilePass({ db: r.reconciler, fetch, config: loaded.config, trigger: "fault-suite", dryRun: false });
+      const summary = await runReconcilePass({
+        db: r.reconciler,
+        fetch,
+        config: loaded.config,
+        trigger: "fault-suite",
+        dryRun: false,
+      });
       r.passes.ok++;
       r.passes.outcomes[summary.outcome] = (r.passes.outcomes[summary.outcome] ?? 0) + 1;
     } catch {
@@ -252,13 +294,16 @@ class DatabaseRestart extends Step {
   async act(_m: Model, r: Real) {
     // What clients see of a restart: every connection of theirs is cut at once.
     await r.checker.query(
-      "select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and application_name like 'fault-%' and pid <> pg_backend_pid()");
+      "select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and application_name like 'fault-%' and pid <> pg_backend_pid()",
+    );
   }
   toString = () => "DatabaseRestart";
 }
 
 class TimePasses extends Step {
-  constructor(readonly minutes: number) { super(); }
+  constructor(readonly minutes: number) {
+    super();
+  }
   check = () => true;
   async act(m: Model, r: Real) {
     // Every row's clock ages (backend confirmations, finish times); the heartbeats of dead or
@@ -272,7 +317,8 @@ class TimePasses extends Step {
            completed_at = completed_at - make_interval(mins => $2),
            updated_at = case when id = any($1) then updated_at - make_interval(mins => $2) else updated_at end,
            heartbeat_at = case when id = any($1) then heartbeat_at - make_interval(mins => $2) else heartbeat_at end`,
-      [silent, this.minutes]);
+      [silent, this.minutes],
+    );
     await r.checker.query("commit");
     for (const w of m.jobs.filter((j) => j.workerAlive && !j.partitioned)) {
       w.reporter.job(w.id, w.attempt).heartbeat();
@@ -289,9 +335,14 @@ const timePasses = fc.constantFrom(1, 3, 11, 45).map((min) => new TimePasses(min
 // Listed twice or three times: heartbeats, passes and time are the common events.
 export const commands = [
   fc.constant(new StartJob()),
-  heartbeat, heartbeat, heartbeat,
-  pass, pass, pass,
-  timePasses, timePasses,
+  heartbeat,
+  heartbeat,
+  heartbeat,
+  pass,
+  pass,
+  pass,
+  timePasses,
+  timePasses,
   fc.tuple(job, fc.boolean()).map(([i, ok]) => new Finish(i, ok)),
   fc.tuple(job, fc.boolean()).map(([i, b]) => new KillWorker(i, b)),
   job.map((i) => new OrphanWorker(i)),
@@ -312,10 +363,19 @@ export interface SuiteResult {
 }
 
 export async function runFaultSuite(opts: {
-  databaseUrl: string; runs: number; seed: number; maxCommands?: number; path?: string; onProgress?: (done: number) => void;
+  databaseUrl: string;
+  runs: number;
+  seed: number;
+  maxCommands?: number;
+  path?: string;
+  onProgress?: (done: number) => void;
 }): Promise<SuiteResult> {
   const withName = (name: string) => ({ connectionString: opts.databaseUrl, application_name: name });
-  const sim = await new TrainingBackendSimulator({ databaseUrl: opts.databaseUrl, heartbeatMs: 3_600_000, listEndpoint: true }).start();
+  const sim = await new TrainingBackendSimulator({
+    databaseUrl: opts.databaseUrl,
+    heartbeatMs: 3_600_000,
+    listEndpoint: true,
+  }).start();
   const writers = new pg.Pool({ ...withName("fault-writers"), max: 8 });
   const reconciler = new pg.Pool({ ...withName("fault-reconciler"), max: 2 });
   for (const p of [writers, reconciler]) p.on("error", () => undefined);
@@ -336,11 +396,20 @@ export async function runFaultSuite(opts: {
         sim.jobs.clear();
         sim.mode = "normal";
         const model: Model = { jobs: [], backendUp: true };
-        const real: Real = { sim, writers, reconciler, checker, journals, observed: new Map(), partitioned: new Set(), passes, executed };
+        const real: Real = {
+          sim,
+          writers,
+          reconciler,
+          checker,
+          journals,
+          observed: new Map(),
+          partitioned: new Set(),
+          passes,
+          executed,
+        };
         try {
           for (let i = 0; i < INITIAL_JOBS; i++) await new StartJob().run(model, real);
           await fc.asyncModelRun(() => ({ model, real }), cmds);
-
         } finally {
           await Promise.all(model.jobs.map((w) => w.reporter.close(50).catch(() => undefined)));
           runs++;

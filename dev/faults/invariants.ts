@@ -18,7 +18,11 @@ export interface Observed {
   presumed: boolean;
 }
 
-export async function checkInvariants(db: pg.Client, jobs: TrackedJob[], previous: Map<string, Observed>): Promise<void> {
+export async function checkInvariants(
+  db: pg.Client,
+  jobs: TrackedJob[],
+  previous: Map<string, Observed>,
+): Promise<void> {
   const { rows } = await db.query(`
     select j.id, j.status, j.attempt, coalesce(j.status_evidence ->> 'rule', '') in ('fail_lost', 'fail_heartbeat_lost', 'fail_stalled') as presumed,
            (select coalesce(json_agg(json_build_array(h.from_status, h.to_status) order by h.id), '[]')
@@ -38,25 +42,33 @@ export async function checkInvariants(db: pg.Client, jobs: TrackedJob[], previou
     }
     // No terminal status regresses, unless it was only presumed, or the job was resumed.
     const before = previous.get(job.id);
-    if (before && ["completed", "failed", "cancelled"].includes(before.status) && !before.presumed
-        && before.attempt === row.attempt && row.status !== before.status) {
+    if (
+      before && ["completed", "failed", "cancelled"].includes(before.status) && !before.presumed &&
+      before.attempt === row.attempt && row.status !== before.status
+    ) {
       throw new Error(`job ${job.id} regressed from ${before.status} to ${row.status} in attempt ${row.attempt}`);
     }
     // Every status change has a history row: the history is an unbroken chain ending at the status.
     const chain = row.history as [string | null, string][];
     if (chain.length === 0 || chain[0]![0] !== null) throw new Error(`job ${job.id} has no creation in its history`);
     for (let i = 1; i < chain.length; i++) {
-      if (chain[i]![0] !== chain[i - 1]![1]) throw new Error(`job ${job.id}: history skips a change (${JSON.stringify(chain)})`);
+      if (chain[i]![0] !== chain[i - 1]![1]) {
+        throw new Error(`job ${job.id}: history skips a change (${JSON.stringify(chain)})`);
+      }
     }
-    if (chain.at(-1)![1] !== row.status) throw new Error(`job ${job.id} is ${row.status} but its history ends at ${chain.at(-1)![1]}`);
+    if (chain.at(-1)![1] !== row.status) {
+      throw new Error(`job ${job.id} is ${row.status} but its history ends at ${chain.at(-1)![1]}`);
+    }
     previous.set(job.id, { status: row.status, attempt: row.attempt, presumed: row.presumed });
   }
   // No reader sees an active status for a job whose writer is silent past its threshold, unless a
   // pass saw the backend's progress move recently enough to vouch for it until the next pass.
-  const { rows: lying } = await db.query(`
+  const { rows: lying } = await db.query(
+    `
     select v.id from public.local_training_jobs_effective v join public.job_staleness_policy p on p.status = v.effective_status
     where now() - v.heartbeat_at > p.stale_after
       and (v.confirmed_at is null or now() - v.confirmed_at > p.stale_after + make_interval(secs => $1))`,
-    [PASS_INTERVAL_S]);
+    [PASS_INTERVAL_S],
+  );
   if (lying.length) throw new Error(`readers see ${lying.length} silent job(s) as active`);
 }

@@ -15,17 +15,47 @@ export const HOSTILE_JOB_IDS = [
 ] as const;
 
 const hazard = fc.constantFrom(
-  "\u0000", "a\u0000b", "\uD800", "\uDFFF", "x\uDBFFy", "😀", "\u202Eevil\u202C", "'; drop table public.local_training_jobs; --",
-  "$1", "\\u0000", "null", "", " ", "\n\r\t", "\uFEFF", "\uFFFF", "𝕏".repeat(300),
-  `${"x".repeat(499)}😀`, `${"y".repeat(100_000)}`, "%00", "<script>", "June 2024", "2024-02-30", "9999-12-31T23:59:59Z",
+  "\u0000",
+  "a\u0000b",
+  "\uD800",
+  "\uDFFF",
+  "x\uDBFFy",
+  "😀",
+  "\u202Eevil\u202C",
+  "'; drop table public.local_training_jobs; --",
+  "$1",
+  "\\u0000",
+  "null",
+  "",
+  " ",
+  "\n\r\t",
+  "\uFEFF",
+  "\uFFFF",
+  "𝕏".repeat(300),
+  `${"x".repeat(499)}😀`,
+  `${"y".repeat(100_000)}`,
+  "%00",
+  "<script>",
+  "June 2024",
+  "2024-02-30",
+  "9999-12-31T23:59:59Z",
 );
 
 /** Strings of every kind: random code units (lone surrogates included) and known hazards, mixed. */
 export const hostileString: fc.Arbitrary<string> = fc.oneof(
   { weight: 3, arbitrary: hazard },
   { weight: 2, arbitrary: fc.string({ unit: "binary", maxLength: 40 }) },
-  { weight: 2, arbitrary: fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 40 }) },
-  { weight: 1, arbitrary: fc.tuple(hazard, fc.string({ unit: "binary", maxLength: 10 }), hazard).map((p) => p.join("")) },
+  {
+    weight: 2,
+    arbitrary: fc.string({
+      unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
+      maxLength: 40,
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(hazard, fc.string({ unit: "binary", maxLength: 10 }), hazard).map((p) => p.join("")),
+  },
 );
 
 const hostileNumber = fc.oneof(fc.integer(), fc.double(), fc.constantFrom(1e308, -0, 2 ** 53 + 1, 1e-320));
@@ -34,7 +64,10 @@ const hostileNumber = fc.oneof(fc.integer(), fc.double(), fc.constantFrom(1e308,
 export const hostileJson: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   value: fc.oneof(
     { depthSize: "small" },
-    hostileString, hostileNumber, fc.boolean(), fc.constant(null),
+    hostileString,
+    hostileNumber,
+    fc.boolean(),
+    fc.constant(null),
     fc.array(tie("value"), { maxLength: 4 }),
     fc.dictionary(hostileString, tie("value"), { maxKeys: 4 }),
   ),
@@ -47,8 +80,18 @@ const statusValue = fc.oneof(
 );
 
 const timeValue = fc.oneof(
-  fc.constantFrom("2026-11-29T10:00:00Z", "2026-11-29T10:00:00.123456", "June 2024", "2024-02-30", "0001-01-01", "2024-02-29T24:00:00Z",
-    "+275760-09-13T00:00:00Z", "2026-11-29T10:00:00+99:00", "1e12", "Tue, 01 Dec 2026 10:00:00 GMT"),
+  fc.constantFrom(
+    "2026-11-29T10:00:00Z",
+    "2026-11-29T10:00:00.123456",
+    "June 2024",
+    "2024-02-30",
+    "0001-01-01",
+    "2024-02-29T24:00:00Z",
+    "+275760-09-13T00:00:00Z",
+    "2026-11-29T10:00:00+99:00",
+    "1e12",
+    "Tue, 01 Dec 2026 10:00:00 GMT",
+  ),
   fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
   hostileJson,
 );
@@ -66,7 +109,13 @@ const entryId = fc.oneof(
   { weight: 1, arbitrary: hostileJson },
 );
 const listEntry = fc.oneof(
-  { weight: 8, arbitrary: fc.tuple(fc.constantFrom("job_id", "id"), entryId, entryFields).map(([key, id, fields]) => ({ [key]: id, ...fields })) },
+  {
+    weight: 8,
+    arbitrary: fc.tuple(fc.constantFrom("job_id", "id"), entryId, entryFields).map(([key, id, fields]) => ({
+      [key]: id,
+      ...fields,
+    })),
+  },
   { weight: 1, arbitrary: hostileJson },
 );
 
@@ -80,8 +129,27 @@ export type Transport =
 
 const transport: fc.Arbitrary<Transport> = fc.oneof(
   { weight: 20, arbitrary: fc.constant<Transport>({ kind: "plain", status: 200, contentType: "application/json" }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("plain" as const), status: fc.constantFrom(200, 201, 204, 400, 404, 409, 500, 502, 503), contentType: fc.constantFrom("application/json", "text/html", "application/problem+json; charset=utf-8", "") }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("redirect" as const), status: fc.constantFrom(301, 302, 303, 307, 308), location: fc.constantFrom("http://127.0.0.1:9/api/training/jobs", "/elsewhere", "data:application/json,{}", "\u0000") }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("plain" as const),
+      status: fc.constantFrom(200, 201, 204, 400, 404, 409, 500, 502, 503),
+      contentType: fc.constantFrom("application/json", "text/html", "application/problem+json; charset=utf-8", ""),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("redirect" as const),
+      status: fc.constantFrom(301, 302, 303, 307, 308),
+      location: fc.constantFrom(
+        "http://127.0.0.1:9/api/training/jobs",
+        "/elsewhere",
+        "data:application/json,{}",
+        "\u0000",
+      ),
+    }),
+  },
   { weight: 1, arbitrary: fc.constant<Transport>({ kind: "invalid-utf8" }) },
   { weight: 1, arbitrary: fc.constant<Transport>({ kind: "huge" }) },
   { weight: 1, arbitrary: fc.constant<Transport>({ kind: "slow" }) },
@@ -106,12 +174,20 @@ export const hostileBackend: fc.Arbitrary<HostileBackend> = fc.record({
     { weight: 1, arbitrary: fc.record({ jobs: hostileJson }) },
     { weight: 1, arbitrary: hostileJson },
   )),
-  perJob: fc.tuple(...HOSTILE_JOB_IDS.map(() => answer(fc.oneof({ weight: 5, arbitrary: entryFields }, { weight: 1, arbitrary: hostileJson })))),
+  perJob: fc.tuple(
+    ...HOSTILE_JOB_IDS.map(() =>
+      answer(fc.oneof({ weight: 5, arbitrary: entryFields }, { weight: 1, arbitrary: hostileJson }))
+    ),
+  ),
   silence: fc.tuple(...HOSTILE_JOB_IDS.map(() => fc.constantFrom(0, 300, 700))),
 });
 
 /** Bytes and headers for one answer. The size cap and timeout are the pass's (see hostile-pass.ts). */
-export function toScriptedAnswer(body: unknown, t: Transport, limits: { maxBytes: number; timeoutMs: number }): ScriptedAnswer {
+export function toScriptedAnswer(
+  body: unknown,
+  t: Transport,
+  limits: { maxBytes: number; timeoutMs: number },
+): ScriptedAnswer {
   const json = JSON.stringify(body) ?? "null";
   switch (t.kind) {
     case "plain":
@@ -121,7 +197,10 @@ export function toScriptedAnswer(body: unknown, t: Transport, limits: { maxBytes
     case "invalid-utf8":
       return { status: 200, body: Uint8Array.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0xc3, 0x28, 0x7d]) };
     case "huge":
-      return { status: 200, body: `{"jobs": [${'{"job_id": "x", "status": "running"},'.repeat(Math.ceil(limits.maxBytes / 30))} {}]}` };
+      return {
+        status: 200,
+        body: `{"jobs": [${'{"job_id": "x", "status": "running"},'.repeat(Math.ceil(limits.maxBytes / 30))} {}]}`,
+      };
     case "slow":
       return { status: 200, body: json, chunks: 3, chunkDelayMs: Math.ceil(limits.timeoutMs * 0.7) };
   }

@@ -12,9 +12,15 @@ import fc from "fast-check";
 import pg from "pg";
 import { loadPassConfig, runReconcilePass } from "../../supabase/functions/_shared/reconcile/mod.ts";
 import { isJobStatus } from "../../supabase/functions/_shared/job-status.ts";
-import { serveReconcileFunction, type ServedFunction } from "../lib/serve-function.ts";
+import { type ServedFunction, serveReconcileFunction } from "../lib/serve-function.ts";
 import { inTransaction } from "../lib/transaction.ts";
-import { HOSTILE_JOB_IDS, type HostileBackend, hostileBackend, statedStatuses, toScriptedAnswer } from "./hostile-answers.ts";
+import {
+  HOSTILE_JOB_IDS,
+  type HostileBackend,
+  hostileBackend,
+  statedStatuses,
+  toScriptedAnswer,
+} from "./hostile-answers.ts";
 import { listScript, type Script, startScriptedBackend } from "./scripted-backend.ts";
 
 const HEALTHY = {
@@ -26,9 +32,14 @@ const GRACE_S = 120;
 
 /** Short timeouts and small caps keep 10,000 passes fast; the guard is off so each pass decides alone. */
 const SETTINGS = {
-  RECONCILE_REQUEST_TIMEOUT_MS: "300", RECONCILE_DEADLINE_MS: "5000", RECONCILE_CONCURRENCY: "4",
-  RECONCILE_GRACE_SECONDS: String(GRACE_S), RECONCILE_HARD_TIMEOUT_SECONDS: "600",
-  RECONCILE_GUARD_MIN_JOBS: "1000000", RECONCILE_MAX_LIST_BYTES: "65536", RECONCILE_MAX_STATUS_BYTES: "16384",
+  RECONCILE_REQUEST_TIMEOUT_MS: "300",
+  RECONCILE_DEADLINE_MS: "5000",
+  RECONCILE_CONCURRENCY: "4",
+  RECONCILE_GRACE_SECONDS: String(GRACE_S),
+  RECONCILE_HARD_TIMEOUT_SECONDS: "600",
+  RECONCILE_GUARD_MIN_JOBS: "1000000",
+  RECONCILE_MAX_LIST_BYTES: "65536",
+  RECONCILE_MAX_STATUS_BYTES: "16384",
 };
 const LIMITS = { maxBytes: 65_536, timeoutMs: 300 };
 
@@ -56,7 +67,9 @@ function hostileScript(b: HostileBackend): Script {
     }
     const index = HOSTILE_JOB_IDS.findIndex((id) => path === `/api/training/status/${id}`);
     const answer = b.perJob[index];
-    return answer ? toScriptedAnswer(answer.body, answer.transport, LIMITS) : { status: 404, body: JSON.stringify({ detail: "no such job" }) };
+    return answer
+      ? toScriptedAnswer(answer.body, answer.transport, LIMITS)
+      : { status: 404, body: JSON.stringify({ detail: "no such job" }) };
   };
 }
 
@@ -87,20 +100,36 @@ function check(condition: boolean, message: string, context: unknown): void {
 export async function runHostileFuzz(options: FuzzOptions): Promise<FuzzResult> {
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 4 });
   pool.on("error", () => undefined);
-  const healthy = await startScriptedBackend(listScript({ [HEALTHY.running]: "running", [HEALTHY.completed]: "completed" }));
+  const healthy = await startScriptedBackend(
+    listScript({ [HEALTHY.running]: "running", [HEALTHY.completed]: "completed" }),
+  );
   const hostile = await startScriptedBackend(() => ({ status: 503, body: "{}" }));
   const env = { BACKEND_URL: healthy.url, ...SETTINGS };
   const loaded = loadPassConfig(env);
   if (!loaded.ok) throw new Error(loaded.error);
   let fn: ServedFunction | null = null;
   if (options.via === "deno") {
-    fn = await serveReconcileFunction({ ...env, RECONCILE_SECRET: "fuzz-secret-0123456789", SUPABASE_DB_URL: options.databaseUrl });
+    fn = await serveReconcileFunction({
+      ...env,
+      RECONCILE_SECRET: "fuzz-secret-0123456789",
+      SUPABASE_DB_URL: options.databaseUrl,
+    });
   }
   const result: FuzzResult = { runs: 0, outcomes: {}, hostileStatuses: {} };
 
   // The function's JSON body, or the same summary from Node: read as plain JSON either way.
   async function pass(): Promise<Record<string, unknown>> {
-    if (!fn) return { ...await runReconcilePass({ db: pool, fetch, config: loaded.ok ? loaded.config : (undefined as never), trigger: "fuzz", dryRun: false }) };
+    if (!fn) {
+      return {
+        ...await runReconcilePass({
+          db: pool,
+          fetch,
+          config: loaded.ok ? loaded.config : (undefined as never),
+          trigger: "fuzz",
+          dryRun: false,
+        }),
+      };
+    }
     const answer = await fn.call({ body: { trigger: "fuzz" } });
     if (answer.status !== 200) throw new Error(`function answered ${answer.status}: ${JSON.stringify(answer.body)}`);
     return answer.body;
@@ -115,16 +144,31 @@ export async function runHostileFuzz(options: FuzzOptions): Promise<FuzzResult> 
 
     check(summary.outcome === "applied" || summary.outcome === "held", "the pass ends applied or held", summary);
     check(!summary.rejected, "no change is rejected: every answer was made storable", summary.rejected_rows);
-    check(byId.get(HEALTHY.lost)?.status === "failed" && String(byId.get(HEALTHY.lost)?.status_reason).startsWith("lost: backend has no record"),
-      "the healthy backend's lost job is failed in the same pass", byId.get(HEALTHY.lost));
-    check(byId.get(HEALTHY.running)?.status === "running", "the healthy backend's running job stays running", byId.get(HEALTHY.running));
-    check(byId.get(HEALTHY.completed)?.status === "completed", "the healthy backend's completed job is completed", byId.get(HEALTHY.completed));
+    check(
+      byId.get(HEALTHY.lost)?.status === "failed" &&
+        String(byId.get(HEALTHY.lost)?.status_reason).startsWith("lost: backend has no record"),
+      "the healthy backend's lost job is failed in the same pass",
+      byId.get(HEALTHY.lost),
+    );
+    check(
+      byId.get(HEALTHY.running)?.status === "running",
+      "the healthy backend's running job stays running",
+      byId.get(HEALTHY.running),
+    );
+    check(
+      byId.get(HEALTHY.completed)?.status === "completed",
+      "the healthy backend's completed job is completed",
+      byId.get(HEALTHY.completed),
+    );
     HOSTILE_JOB_IDS.forEach((id, i) => {
       const status = byId.get(id)?.status ?? "missing";
       const stated = [...statedStatuses(backend, id)].filter(isJobStatus);
       const byRule = (backend.silence[i] ?? 0) > GRACE_S ? ["failed"] : [];
-      check(status === "running" || stated.includes(status as never) || byRule.includes(status),
-        `hostile job ${id} got ${status}, which neither the backend stated (${stated}) nor the rules allow (${byRule})`, backend);
+      check(
+        status === "running" || stated.includes(status as never) || byRule.includes(status),
+        `hostile job ${id} got ${status}, which neither the backend stated (${stated}) nor the rules allow (${byRule})`,
+        backend,
+      );
       result.hostileStatuses[status] = (result.hostileStatuses[status] ?? 0) + 1;
     });
     result.outcomes[String(summary.outcome)] = (result.outcomes[String(summary.outcome)] ?? 0) + 1;

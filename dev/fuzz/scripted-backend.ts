@@ -40,7 +40,9 @@ export async function startScriptedBackend(script: Script): Promise<ScriptedBack
     }
     if (answer.delayMs) await sleep(answer.delayMs);
     if (res.destroyed) return;
-    const body = typeof answer.body === "string" ? Buffer.from(answer.body, "utf8") : Buffer.from(answer.body ?? new Uint8Array());
+    const body = typeof answer.body === "string"
+      ? Buffer.from(answer.body, "utf8")
+      : Buffer.from(answer.body ?? new Uint8Array());
     res.writeHead(answer.status, { "content-type": "application/json", ...answer.headers });
     const pieces = Math.max(1, answer.chunks ?? 1);
     const size = Math.ceil(body.length / pieces);

@@ -7,7 +7,10 @@ import type pg from "pg";
 import { inTransaction } from "./transaction.ts";
 
 export async function backdateJob(
-  pool: pg.Pool, jobId: string, seconds: number, opts: { createdToo?: boolean } = {},
+  pool: pg.Pool,
+  jobId: string,
+  seconds: number,
+  opts: { createdToo?: boolean } = {},
 ): Promise<void> {
   await inTransaction(pool, async (client) => {
     await client.query("set local session_replication_role = replica");

@@ -4,7 +4,6 @@ import pg from "pg";
 import { randomBytes } from "node:crypto";
 import { withDatabase } from "./local-stack.ts";
 
-
 export const TEMPLATE_DATABASE = "truthful_jobs_template";
 
 export function adminUrl(): string {

@@ -52,8 +52,15 @@ export interface CacheOptions {
 
 function denoInstall(env: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(DENO, ["install", "--quiet", "--frozen", "--config", FUNCTION_CONFIG,
-      "--entrypoint", ...DENO_ENTRYPOINTS], { cwd: root, env, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(DENO, [
+      "install",
+      "--quiet",
+      "--frozen",
+      "--config",
+      FUNCTION_CONFIG,
+      "--entrypoint",
+      ...DENO_ENTRYPOINTS,
+    ], { cwd: root, env, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
     child.on("error", (error) => resolve({ code: -1, stderr: String(error) }));
@@ -72,7 +79,11 @@ export async function cacheDenoDependencies(options: CacheOptions = {}): Promise
     stderr = r.stderr;
     if (attempt < attempts) {
       const pause = backoffMs * 2 ** (attempt - 1);
-      log(`deno: downloading the function's npm dependencies failed (attempt ${attempt} of ${attempts}); retrying in ${pause / 1000} s`);
+      log(
+        `deno: downloading the function's npm dependencies failed (attempt ${attempt} of ${attempts}); retrying in ${
+          pause / 1000
+        } s`,
+      );
       await new Promise((r) => setTimeout(r, pause));
     }
   }

@@ -2,7 +2,10 @@
 import type pg from "pg";
 import { backdateJob } from "./backdate.ts";
 
-export async function makeUser(db: pg.Pool, email = `u${Math.random().toString(36).slice(2)}@example.com`): Promise<string> {
+export async function makeUser(
+  db: pg.Pool,
+  email = `u${Math.random().toString(36).slice(2)}@example.com`,
+): Promise<string> {
   const { rows } = await db.query("insert into auth.users (email) values ($1) returning id", [email]);
   return rows[0].id;
 }
@@ -12,7 +15,8 @@ export const backdate = (db: pg.Pool, jobId: string, seconds: number) => backdat
 
 export async function makeJob(
   db: pg.Pool,
-  opts: { id?: string; userId?: string | null; status?: string; silentSeconds?: number; backendUrl?: string | null } = {},
+  opts: { id?: string; userId?: string | null; status?: string; silentSeconds?: number; backendUrl?: string | null } =
+    {},
 ): Promise<string> {
   const { rows } = await db.query(
     `insert into public.local_training_jobs (id, user_id, model_name, status, backend_url)

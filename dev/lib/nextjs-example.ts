@@ -13,7 +13,9 @@ export function ensureNextExampleDeps(log: (line: string) => void = console.erro
   const lockfile = readFileSync(join(nextExampleDir, "package-lock.json"), "utf8");
   if (existsSync(stamp) && readFileSync(stamp, "utf8") === lockfile) return;
   log("examples/nextjs: installing its dependencies (npm ci --prefix examples/nextjs)");
-  execFileSync("npm", ["ci", "--prefix", nextExampleDir, "--no-audit", "--no-fund"], { stdio: ["ignore", "inherit", "inherit"] });
+  execFileSync("npm", ["ci", "--prefix", nextExampleDir, "--no-audit", "--no-fund"], {
+    stdio: ["ignore", "inherit", "inherit"],
+  });
   writeFileSync(stamp, lockfile);
 }
 
@@ -21,7 +23,9 @@ function newestSourceMtime(dir: string): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     // Not sources: build output, dependencies, tests, and files tsc and next write themselves.
-    if ([".next", "node_modules", "tests", "next-env.d.ts"].includes(entry.name) || entry.name.endsWith(".tsbuildinfo")) continue;
+    if (
+      [".next", "node_modules", "tests", "next-env.d.ts"].includes(entry.name) || entry.name.endsWith(".tsbuildinfo")
+    ) continue;
     const path = join(dir, entry.name);
     newest = Math.max(newest, entry.isDirectory() ? newestSourceMtime(path) : statSync(path).mtimeMs);
   }
@@ -34,7 +38,9 @@ export function ensureNextExampleBuilt(log: (line: string) => void = console.err
   if (existsSync(buildId) && statSync(buildId).mtimeMs > newestSourceMtime(nextExampleDir)) return;
   log("examples/nextjs: next build");
   execFileSync(process.execPath, [nextBin, "build"], {
-    cwd: nextExampleDir, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+    cwd: nextExampleDir,
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
   });
 }
 
@@ -49,11 +55,15 @@ export async function startNextExample(
   opts: { port: number; env: Record<string, string>; command?: "start" | "dev"; timeoutMs?: number },
 ): Promise<RunningNextExample> {
   const { spawn } = await import("node:child_process");
-  const child = spawn(process.execPath, [nextBin, opts.command ?? "start", "-p", String(opts.port), "-H", "127.0.0.1"], {
-    cwd: nextExampleDir,
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", ...opts.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [nextBin, opts.command ?? "start", "-p", String(opts.port), "-H", "127.0.0.1"],
+    {
+      cwd: nextExampleDir,
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", ...opts.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let output = "";
   child.stdout.on("data", (d) => (output += d));
   child.stderr.on("data", (d) => (output += d));
@@ -67,7 +77,9 @@ export async function startNextExample(
   };
   const until = Date.now() + (opts.timeoutMs ?? 60_000);
   while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`next ${opts.command ?? "start"} exited (${child.exitCode}):\n${output}`);
+    if (child.exitCode !== null) {
+      throw new Error(`next ${opts.command ?? "start"} exited (${child.exitCode}):\n${output}`);
+    }
     try {
       await fetch(`${url}/api/training/jobs`, { signal: AbortSignal.timeout(2_000) });
       return { url, logs: () => output, stop };

@@ -19,14 +19,17 @@ export async function ownCluster(): Promise<OwnCluster> {
   const port = await freePort();
   asPostgres("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]);
   const options = `-c port=${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c fsync=on`;
-  const start = () => asPostgres("pg_ctl", ["-D", data, "-o", options, "-l", join(dir, "log"), "-w", "-t", "60", "start"]);
+  const start = () =>
+    asPostgres("pg_ctl", ["-D", data, "-o", options, "-l", join(dir, "log"), "-w", "-t", "60", "start"]);
   const stop = () => asPostgres("pg_ctl", ["-D", data, "-m", "fast", "-w", "stop"]);
   start();
   const url = `postgresql://postgres:postgres@127.0.0.1:${port}/postgres`;
   loadStandIns(url);
   pushMigrations(url);
   return {
-    url, start, stop,
+    url,
+    start,
+    stop,
     destroy() {
       try {
         stop();

@@ -38,7 +38,11 @@ export class Progress {
     const elapsed = (now - this.phaseStarted) / 1000;
     const left = done > 0 ? (elapsed * (total - done)) / done : NaN;
     const pct = total > 0 ? Math.floor((100 * done) / total) : 0;
-    this.draw(`${this.prefix()} ${this.name}: ${done}/${total} (${pct}%), ${elapsed.toFixed(0)} s, ~${Number.isFinite(left) ? left.toFixed(0) : "?"} s left`);
+    this.draw(
+      `${this.prefix()} ${this.name}: ${done}/${total} (${pct}%), ${elapsed.toFixed(0)} s, ~${
+        Number.isFinite(left) ? left.toFixed(0) : "?"
+      } s left`,
+    );
   }
 
   /** Writes a line that stays (a finding, a warning) without breaking the live line. */

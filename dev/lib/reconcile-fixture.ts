@@ -1,8 +1,8 @@
 // One reconciler under test: a fresh database, a simulated training backend, and the real
 // Edge Function served by Deno, wired together over HTTP.
-import { TrainingBackendSimulator, type SimulatorOptions } from "../simulator/training-backend.ts";
+import { type SimulatorOptions, TrainingBackendSimulator } from "../simulator/training-backend.ts";
 import { freshDatabase, type TestDatabase } from "./database.ts";
-import { serveReconcileFunction, type ServedFunction } from "./serve-function.ts";
+import { type ServedFunction, serveReconcileFunction } from "./serve-function.ts";
 
 /** The secret every test serves the function with. */
 export const TEST_SECRET = "test-secret-0123456789abcdef";
@@ -26,7 +26,9 @@ export async function reconcileFixture(
   const sim = await new TrainingBackendSimulator({ databaseUrl: db.url, heartbeatMs: 3_600_000, ...opts.sim }).start();
   const fn = await serveReconcileFunction(functionEnv(db.url, sim.url, opts.env));
   return {
-    db, sim, fn,
+    db,
+    sim,
+    fn,
     async teardown() {
       await fn.stop();
       await sim.stop();

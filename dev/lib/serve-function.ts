@@ -7,8 +7,18 @@ import { DENO, denoEnv, ensureDenoDependencies, FUNCTION_CONFIG } from "./deno-d
 
 const repoRoot = join(import.meta.dirname, "..", "..");
 // What Deno itself reads (its cache, certificates, proxies); the function sees nothing else of ours.
-const DENO_SETTINGS = ["DENO_DIR", "DENO_TLS_CA_STORE", "DENO_CERT", "XDG_CACHE_HOME", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY",
-  "https_proxy", "http_proxy", "no_proxy"];
+const DENO_SETTINGS = [
+  "DENO_DIR",
+  "DENO_TLS_CA_STORE",
+  "DENO_CERT",
+  "XDG_CACHE_HOME",
+  "HTTPS_PROXY",
+  "HTTP_PROXY",
+  "NO_PROXY",
+  "https_proxy",
+  "http_proxy",
+  "no_proxy",
+];
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -27,7 +37,9 @@ export interface ServedFunction {
   logs: () => string;
   /** deno's process id, to read its CPU time and memory. */
   pid: number;
-  call(init?: { method?: string; secret?: string | null; body?: unknown; query?: string }): Promise<{ status: number; body: any }>;
+  call(
+    init?: { method?: string; secret?: string | null; body?: unknown; query?: string },
+  ): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
 }
 
@@ -38,12 +50,32 @@ export async function serveReconcileFunction(env: Record<string, string>): Promi
   await ensureDenoDependencies();
   const port = await freePort();
   const entry = join(repoRoot, "supabase/functions/reconcile-jobs/index.ts");
-  const passed = Object.fromEntries(DENO_SETTINGS.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
+  const passed = Object.fromEntries(
+    DENO_SETTINGS.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]),
+  );
   const child: ChildProcess = spawn(
     DENO,
-    ["serve", "--quiet", "--cached-only", "--host", "127.0.0.1", "--port", String(port), "--config", FUNCTION_CONFIG,
-      "--allow-net", "--allow-env", "--allow-read", "--allow-sys", entry],
-    { cwd: repoRoot, env: denoEnv({ PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...passed, ...env }), stdio: ["ignore", "pipe", "pipe"] },
+    [
+      "serve",
+      "--quiet",
+      "--cached-only",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--config",
+      FUNCTION_CONFIG,
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      "--allow-sys",
+      entry,
+    ],
+    {
+      cwd: repoRoot,
+      env: denoEnv({ PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...passed, ...env }),
+      stdio: ["ignore", "pipe", "pipe"],
+    },
   );
   let logs = "";
   child.stdout?.on("data", (d) => (logs += d));
@@ -70,7 +102,9 @@ export async function serveReconcileFunction(env: Record<string, string>): Promi
       const headers: Record<string, string> = { "content-type": "application/json" };
       if (bearer !== null) headers.authorization = `Bearer ${bearer}`;
       const response = await fetch(`${url}${query}`, {
-        method, headers, body: method === "GET" || body === undefined ? undefined : JSON.stringify(body),
+        method,
+        headers,
+        body: method === "GET" || body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await response.text();
       let parsed: unknown = text;

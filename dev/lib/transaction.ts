@@ -22,9 +22,14 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
  */
 export async function requestCancelAsUser(pool: pg.Pool, userId: string, jobId: string): Promise<number> {
   return inTransaction(pool, async (client) => {
-    await client.query("select set_config('request.jwt.claims', $1, true)", [JSON.stringify({ sub: userId, role: "authenticated" })]);
+    await client.query("select set_config('request.jwt.claims', $1, true)", [
+      JSON.stringify({ sub: userId, role: "authenticated" }),
+    ]);
     await client.query("set local role authenticated");
-    const { rowCount } = await client.query("update public.local_training_jobs set status = 'cancelled' where id = $1", [jobId]);
+    const { rowCount } = await client.query(
+      "update public.local_training_jobs set status = 'cancelled' where id = $1",
+      [jobId],
+    );
     return rowCount ?? 0;
   });
 }

@@ -12,8 +12,15 @@ const PG_DUMP = join(process.env.PG_BIN ?? "/usr/lib/postgresql/15/bin", "pg_dum
 
 /** The dump of a migrated database, without what changes from run to run (versions, restrict keys). */
 export function dumpSchema(databaseUrl: string): string {
-  const raw = execFileSync(PG_DUMP, ["--schema-only", "--schema=public", "--schema=jobs_private", "--dbname", databaseUrl], {
-    encoding: "utf8", maxBuffer: 64 * 1024 * 1024,
+  const raw = execFileSync(PG_DUMP, [
+    "--schema-only",
+    "--schema=public",
+    "--schema=jobs_private",
+    "--dbname",
+    databaseUrl,
+  ], {
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
   });
   const stable = raw.split("\n")
     .filter((line) => !/^\\(un)?restrict /.test(line) && !/^-- Dumped (from|by) /.test(line))

@@ -178,10 +178,18 @@ export class TrainingBackendSimulator {
 
   // --- jobs ---------------------------------------------------------------------------------
 
-  async execute(input: { userId: string | null; modelName: string; config?: Record<string, unknown>; id?: string }): Promise<SimJob> {
+  async execute(
+    input: { userId: string | null; modelName: string; config?: Record<string, unknown>; id?: string },
+  ): Promise<SimJob> {
     const job: SimJob = {
-      id: input.id ?? crypto.randomUUID(), userId: input.userId, modelName: input.modelName, status: "queued",
-      progress: 0, error: null, completedAt: null, config: input.config ?? {},
+      id: input.id ?? crypto.randomUUID(),
+      userId: input.userId,
+      modelName: input.modelName,
+      status: "queued",
+      progress: 0,
+      error: null,
+      completedAt: null,
+      config: input.config ?? {},
     };
     this.jobs.set(job.id, job);
     await this.persist(job, true);
@@ -247,7 +255,13 @@ export class TrainingBackendSimulator {
   /** Knows a job that already has a row (seeding tests without persisting). */
   adopt(job: Pick<SimJob, "id" | "status"> & Partial<SimJob>): void {
     this.jobs.set(job.id, {
-      userId: null, modelName: "adopted", progress: 0, error: null, completedAt: null, config: {}, ...job,
+      userId: null,
+      modelName: "adopted",
+      progress: 0,
+      error: null,
+      completedAt: null,
+      config: {},
+      ...job,
     });
   }
 
@@ -279,7 +293,7 @@ export class TrainingBackendSimulator {
   /** persist_job(): the whole record, every time, tried 3 times as the seed's is. Dropped while the API is down. */
   private async persist(job: SimJob, insert: boolean): Promise<void> {
     if (this.persistenceDown || this.persistenceDownFor.has(job.id)) return;
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1;; attempt++) {
       try {
         return await this.persistOnce(job, insert);
       } catch (error) {
@@ -317,7 +331,13 @@ export class TrainingBackendSimulator {
   // --- HTTP ---------------------------------------------------------------------------------
 
   private wire(job: SimJob) {
-    const base = { job_id: job.id, status: job.status, progress: job.progress, error: job.error, completed_at: job.completedAt };
+    const base = {
+      job_id: job.id,
+      status: job.status,
+      progress: job.progress,
+      error: job.error,
+      completed_at: job.completedAt,
+    };
     if (this.flavor === "seed") return base;
     return { ...base, current_step: job.step ?? 0, updated_at: job.progressAt ?? null };
   }
@@ -331,7 +351,11 @@ export class TrainingBackendSimulator {
     try {
       if (req.method === "POST" && url.pathname === "/api/training/execute") {
         const body = JSON.parse(await readBody(req) || "{}");
-        const job = await this.execute({ userId: body.user_id ?? null, modelName: body.model_name ?? "model", config: body.config });
+        const job = await this.execute({
+          userId: body.user_id ?? null,
+          modelName: body.model_name ?? "model",
+          config: body.config,
+        });
         return send(200, { job_id: job.id, status: job.status });
       }
       const cancel = /^\/api\/training\/cancel\/([^/]+)$/.exec(url.pathname);
@@ -354,7 +378,9 @@ export class TrainingBackendSimulator {
       if (isList) {
         if (!this.listEndpoint) return send(404, { detail: "Not Found" });
         const cursor = url.searchParams.get("cursor");
-        if (cursor !== null && this.listPaging) return send(200, this.listPage(cursor, Number(url.searchParams.get("limit"))));
+        if (cursor !== null && this.listPaging) {
+          return send(200, this.listPage(cursor, Number(url.searchParams.get("limit"))));
+        }
         return send(200, { jobs: [...this.jobs.values()].map((j) => this.wire(j)) });
       }
       const job = this.jobs.get(decodeURIComponent(status![1]!));
@@ -370,7 +396,10 @@ export class TrainingBackendSimulator {
       this.sortedIds = { version: this.jobs.version, ids: [...this.jobs.keys()].sort() };
     }
     const ids = this.sortedIds.ids;
-    const size = Math.min(this.listPageCap, Number.isInteger(limit) && limit > 0 && limit <= MAX_LIST_LIMIT ? limit : DEFAULT_LIST_LIMIT);
+    const size = Math.min(
+      this.listPageCap,
+      Number.isInteger(limit) && limit > 0 && limit <= MAX_LIST_LIMIT ? limit : DEFAULT_LIST_LIMIT,
+    );
     let low = 0;
     let high = ids.length;
     while (low < high) { // the first id after the cursor

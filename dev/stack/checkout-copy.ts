@@ -7,7 +7,10 @@ import { dirname, join } from "node:path";
 export const repoRoot = join(import.meta.dirname, "..", "..");
 
 export function copyCheckout(to: string, nodeModules: "symlink" | "hardlink"): void {
-  const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: repoRoot, encoding: "utf8" })
+  const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
+    cwd: repoRoot,
+    encoding: "utf8",
+  })
     .split("\0").filter(Boolean);
   for (const file of files) {
     const from = join(repoRoot, file);

@@ -20,7 +20,8 @@ let port = 0;
 afterAll(async () => {
   // Whatever happened above, leave no cluster running and no folder behind.
   if (existsSync(join(checkout, ".local"))) {
-    await run("bash", [join(checkout, "dev/stack/db-down.sh")], { env: { ...process.env, PG_PORT: String(port) } }).catch(() => undefined);
+    await run("bash", [join(checkout, "dev/stack/db-down.sh")], { env: { ...process.env, PG_PORT: String(port) } })
+      .catch(() => undefined);
   }
   rmSync(outer, { recursive: true, force: true });
 }, 60_000);
@@ -33,7 +34,9 @@ it("starts its own cluster from a mode-700 folder, says where the data lives, an
   delete env.DATABASE_URL;
 
   const up = await run("bash", [join(checkout, "dev/stack/db-up.sh")], { env, cwd: checkout, timeout: 150_000 });
-  expect(up.stdout.trim().split("\n").at(-1)).toBe(`DATABASE_URL=postgresql://postgres:postgres@127.0.0.1:${port}/postgres`);
+  expect(up.stdout.trim().split("\n").at(-1)).toBe(
+    `DATABASE_URL=postgresql://postgres:postgres@127.0.0.1:${port}/postgres`,
+  );
   expect(up.stderr).not.toMatch(/NOTICE|Permission denied/);
   const data = /^db:up: data in (.+) \(npm run db:down/m.exec(up.stderr)?.[1];
   expect(data, up.stderr).toBeDefined();
@@ -49,7 +52,9 @@ it("starts its own cluster from a mode-700 folder, says where the data lives, an
   const client = new pg.Client({ connectionString: `postgresql://postgres:postgres@127.0.0.1:${port}/postgres` });
   await client.connect();
   try {
-    const { rows } = await client.query("select count(*)::int as n from cron.job where jobname = 'reconcile-training-jobs'");
+    const { rows } = await client.query(
+      "select count(*)::int as n from cron.job where jobname = 'reconcile-training-jobs'",
+    );
     expect(rows[0].n).toBe(1); // the migrations ran
   } finally {
     await client.end();

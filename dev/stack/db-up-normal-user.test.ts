@@ -19,8 +19,17 @@ let checkout = "";
 let port = 0;
 
 function asUser(script: string, env: Record<string, string>) {
-  return run("runuser", ["-u", user, "--", "env", `HOME=${home}`, `PATH=${process.env.PATH}`, ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
-    "bash", join(checkout, "dev/stack", script)], { cwd: checkout, timeout: 150_000 });
+  return run("runuser", [
+    "-u",
+    user,
+    "--",
+    "env",
+    `HOME=${home}`,
+    `PATH=${process.env.PATH}`,
+    ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    "bash",
+    join(checkout, "dev/stack", script),
+  ], { cwd: checkout, timeout: 150_000 });
 }
 
 const uidOf = (pid: number) => Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]);
@@ -35,7 +44,12 @@ describe.skipIf(!isRoot)("db:up as a normal user (skipped unless root: making a 
     checkout = join(home, "truthful");
     copyCheckout(checkout, "hardlink");
     // The user owns its checkout; node_modules stays shared read-only (hard links).
-    execFileSync("bash", ["-c", `find "$1" -path "$1/node_modules" -prune -o -exec chown ${user}: {} +`, "_", checkout]);
+    execFileSync("bash", [
+      "-c",
+      `find "$1" -path "$1/node_modules" -prune -o -exec chown ${user}: {} +`,
+      "_",
+      checkout,
+    ]);
     execFileSync("chown", [`${user}:`, checkout]);
     port = await freePort();
   }, 120_000);
@@ -44,7 +58,12 @@ describe.skipIf(!isRoot)("db:up as a normal user (skipped unless root: making a 
     if (!home) return;
     // Stop what the user's db:up started, by process id, then remove the user and its files.
     await asUser("db-down.sh", { PG_PORT: String(port) }).catch(() => undefined);
-    for (const pidfile of [join(checkout, ".local/cluster/pgdata/postmaster.pid"), join(checkout, ".local/pg-net-worker.pid")]) {
+    for (
+      const pidfile of [
+        join(checkout, ".local/cluster/pgdata/postmaster.pid"),
+        join(checkout, ".local/pg-net-worker.pid"),
+      ]
+    ) {
       if (existsSync(pidfile)) {
         try {
           process.kill(Number(readFileSync(pidfile, "utf8").split("\n")[0]), "SIGKILL");
@@ -57,7 +76,9 @@ describe.skipIf(!isRoot)("db:up as a normal user (skipped unless root: making a 
 
   it("with packages missing, stops with the one apt-get line to run", async () => {
     const r = await asUser("db-up.sh", { PG_PORT: String(port), PG_BIN: "/nonexistent" }).then(
-      () => { throw new Error("db:up succeeded without packages"); },
+      () => {
+        throw new Error("db:up succeeded without packages");
+      },
       (error) => error as { code: number; stderr: string },
     );
     expect(r.code).toBe(1);
@@ -67,7 +88,9 @@ describe.skipIf(!isRoot)("db:up as a normal user (skipped unless root: making a 
 
   it("runs the cluster as that user, inside its checkout, and db:down removes it", async () => {
     const up = await asUser("db-up.sh", { PG_PORT: String(port) });
-    expect(up.stdout.trim().split("\n").at(-1)).toBe(`DATABASE_URL=postgresql://postgres:postgres@127.0.0.1:${port}/postgres`);
+    expect(up.stdout.trim().split("\n").at(-1)).toBe(
+      `DATABASE_URL=postgresql://postgres:postgres@127.0.0.1:${port}/postgres`,
+    );
     const data = join(checkout, ".local/cluster/pgdata");
     expect(up.stderr).toContain(`data in ${data}`);
     expect(up.stderr).toContain(`runs as OS user ${user}`);

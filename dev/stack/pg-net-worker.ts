@@ -40,15 +40,26 @@ async function send(request: QueuedRequest) {
       status_code: response.status,
       content_type: response.headers.get("content-type"),
       headers: Object.fromEntries(response.headers),
-      content, timed_out: false, error_msg: null,
+      content,
+      timed_out: false,
+      error_msg: null,
     };
   } catch (error) {
     const timedOut = error instanceof DOMException && error.name === "TimeoutError";
     // The real worker reports curl's messages; these say the same thing.
     const message = timedOut
       ? `Timeout of ${request.timeout_milliseconds} ms reached. Total time: ${Date.now() - started} ms`
-      : `Couldn't connect to server: ${error instanceof Error ? (error.cause as Error | undefined)?.message ?? error.message : String(error)}`;
-    return { status_code: null, content_type: null, headers: null, content: null, timed_out: timedOut, error_msg: message };
+      : `Couldn't connect to server: ${
+        error instanceof Error ? (error.cause as Error | undefined)?.message ?? error.message : String(error)
+      }`;
+    return {
+      status_code: null,
+      content_type: null,
+      headers: null,
+      content: null,
+      timed_out: timedOut,
+      error_msg: message,
+    };
   }
 }
 

@@ -2,7 +2,7 @@
 // "N passed, N failed". Suites: pgTAP (pg_prove), Supabase's own linters, tsc, deno check, vitest
 // (with the Next.js kit's routes and page in headless Chromium), pytest (adapters/python).
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cacheDenoDependencies, DenoDependenciesError, denoEnv } from "../lib/deno-deps.ts";
 import { localStackUrl } from "../lib/local-stack.ts";
@@ -12,7 +12,12 @@ import { committedSchema, dumpSchema } from "../schema/dump-schema.ts";
 const root = join(import.meta.dirname, "..", "..");
 const results: { suite: string; passed: number; failed: number }[] = [];
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, opts: { quietUnlessFailed?: boolean } = {}) {
+function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  opts: { quietUnlessFailed?: boolean } = {},
+) {
   // Output is shown as it comes and kept for counting; set-up steps show theirs only when they fail.
   const r = spawnSync(cmd, args, { cwd: root, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   if (!opts.quietUnlessFailed || r.status !== 0) {
@@ -54,7 +59,11 @@ const cliUrl = `${databaseUrl}?sslmode=disable`;
   } catch (error) {
     console.error(`schema.sql: ${error instanceof Error ? error.message : error}`);
   }
-  if (!same) console.error("supabase/schema.sql is out of date with supabase/migrations: run `npm run schema:dump` and commit it");
+  if (!same) {
+    console.error(
+      "supabase/schema.sql is out of date with supabase/migrations: run `npm run schema:dump` and commit it",
+    );
+  }
   results.push({ suite: "schema.sql up to date", passed: same ? 1 : 0, failed: same ? 0 : 1 });
 }
 
@@ -69,10 +78,34 @@ const cliUrl = `${databaseUrl}?sslmode=disable`;
 }
 
 // Supabase's linters on the migrated database: each is one check.
-for (const [suite, args] of [
-  ["supabase db lint", ["db", "lint", "--db-url", cliUrl, "--schema", "public,jobs_private", "--level", "warning", "--fail-on", "warning"]],
-  ["supabase db advisors", ["db", "advisors", "--db-url", cliUrl, "--type", "all", "--level", "warn", "--fail-on", "warn"]],
-] as const) {
+for (
+  const [suite, args] of [
+    ["supabase db lint", [
+      "db",
+      "lint",
+      "--db-url",
+      cliUrl,
+      "--schema",
+      "public,jobs_private",
+      "--level",
+      "warning",
+      "--fail-on",
+      "warning",
+    ]],
+    ["supabase db advisors", [
+      "db",
+      "advisors",
+      "--db-url",
+      cliUrl,
+      "--type",
+      "all",
+      "--level",
+      "warn",
+      "--fail-on",
+      "warn",
+    ]],
+  ] as const
+) {
   const r = run("npx", ["--no-install", "supabase", ...args]);
   results.push({ suite, passed: r.code === 0 ? 1 : 0, failed: r.code === 0 ? 0 : 1 });
 }
@@ -93,18 +126,38 @@ for (const [suite, args] of [
     console.error(`examples/nextjs: npm ci failed (${(error as Error).message}); its checks and tests fail`);
     ready = false;
   }
-  const ok = ready
-    && run(process.execPath, ["examples/nextjs/node_modules/typescript/bin/tsc", "-p", "examples/nextjs/tsconfig.json", "--noEmit"]).code === 0
-    && run("npx", ["--no-install", "tsc", "-p", "examples/nextjs/tests/tsconfig.json"]).code === 0;
+  const ok = ready &&
+    run(process.execPath, [
+        "examples/nextjs/node_modules/typescript/bin/tsc",
+        "-p",
+        "examples/nextjs/tsconfig.json",
+        "--noEmit",
+      ]).code === 0 &&
+    run("npx", ["--no-install", "tsc", "-p", "examples/nextjs/tests/tsconfig.json"]).code === 0;
   results.push({ suite: "tsc examples/nextjs", passed: ok ? 1 : 0, failed: ok ? 0 : 1 });
 }
 
 // Types: the Edge Function as Deno (and the Supabase edge runtime) compiles it.
 {
-  const r = run("npx", ["--no-install", "deno", "check", "--quiet", "--cached-only",
-    "--config", "supabase/functions/reconcile-jobs/deno.json", "supabase/functions/reconcile-jobs/index.ts",
-    "dev/bench/pass-heap.ts"], denoEnv());
+  const r = run("npx", [
+    "--no-install",
+    "deno",
+    "check",
+    "--quiet",
+    "--cached-only",
+    "--config",
+    "supabase/functions/reconcile-jobs/deno.json",
+    "supabase/functions/reconcile-jobs/index.ts",
+    "dev/bench/pass-heap.ts",
+  ], denoEnv());
   results.push({ suite: "deno check", passed: r.code === 0 ? 1 : 0, failed: r.code === 0 ? 0 : 1 });
+}
+
+// Formatting: deno fmt's check over the TypeScript (`npm run fmt` writes it).
+{
+  const r = run("npm", ["run", "-s", "fmt", "--", "--check"], denoEnv(), { quietUnlessFailed: true });
+  if (r.code !== 0) console.error("some files are not formatted: run `npm run fmt` and commit the result");
+  results.push({ suite: "deno fmt --check", passed: r.code === 0 ? 1 : 0, failed: r.code === 0 ? 0 : 1 });
 }
 
 // vitest: counts from its JSON report.
@@ -113,8 +166,16 @@ for (const [suite, args] of [
   const report = join(root, ".local/vitest-report.json");
   const r = run(
     "npx",
-    ["--no-install", "vitest", "run", "--config", "dev/test/vitest.config.ts",
-      "--reporter=default", "--reporter=json", `--outputFile.json=${report}`],
+    [
+      "--no-install",
+      "vitest",
+      "run",
+      "--config",
+      "dev/test/vitest.config.ts",
+      "--reporter=default",
+      "--reporter=json",
+      `--outputFile.json=${report}`,
+    ],
     env,
   );
   try {
@@ -133,13 +194,18 @@ for (const [suite, args] of [
   const stamp = join(venv, ".truthful-jobs-installed");
   const wanted = readFileSync(join(root, "adapters/python/pyproject.toml"), "utf8");
   let ready = spawnSync("python3", ["--version"]).status === 0;
-  if (!ready) console.error("pytest: python3 is missing (apt-get install python3 python3-venv); adapters/python is untested");
-  else if (!existsSync(stamp) || readFileSync(stamp, "utf8") !== wanted) {
+  if (!ready) {
+    console.error("pytest: python3 is missing (apt-get install python3 python3-venv); adapters/python is untested");
+  } else if (!existsSync(stamp) || readFileSync(stamp, "utf8") !== wanted) {
     mkdirSync(join(root, ".local"), { recursive: true });
-    ready = run("python3", ["-m", "venv", venv]).code === 0
+    ready = run("python3", ["-m", "venv", venv]).code === 0 &&
       // Fail fast on an index that cannot be reached: a configured mirror (extra-index-url) still serves.
-      && run(join(venv, "bin/pip"), ["install", "-q", "--retries", "1", "--timeout", "15", "-e", "adapters/python[test]"],
-        process.env, { quietUnlessFailed: true }).code === 0;
+      run(
+          join(venv, "bin/pip"),
+          ["install", "-q", "--retries", "1", "--timeout", "15", "-e", "adapters/python[test]"],
+          process.env,
+          { quietUnlessFailed: true },
+        ).code === 0;
     if (ready) writeFileSync(stamp, wanted);
   }
   const r = ready

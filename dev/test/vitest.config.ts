@@ -19,7 +19,12 @@ export default defineConfig({
         extends: true,
         test: {
           name: "integration",
-          include: ["supabase/**/*.test.ts", "reporter/tests/**/*.test.ts", "dev/**/*.test.ts", "examples/nextjs/tests/**/*.test.ts"],
+          include: [
+            "supabase/**/*.test.ts",
+            "reporter/tests/**/*.test.ts",
+            "dev/**/*.test.ts",
+            "examples/nextjs/tests/**/*.test.ts",
+          ],
           exclude: [...unit, "**/node_modules/**"],
           globalSetup: ["dev/test/global-setup.ts"],
         },

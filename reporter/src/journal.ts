@@ -2,7 +2,7 @@
 // read back after a restart. Heartbeats of one job's attempt are merged (only the newest is
 // kept); terminal reports are never dropped. Past its bound it drops the oldest heartbeats and
 // warns.
-import { open, readFile, rename, rm, type FileHandle } from "node:fs/promises";
+import { type FileHandle, open, readFile, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { isReport, isTerminal, type Report, sameStream } from "./report.ts";
 

@@ -22,8 +22,8 @@ export const sameStream = (a: Report, b: Report) => a.jobId === b.jobId && a.att
 export function isReport(value: unknown): value is Report {
   if (typeof value !== "object" || value === null) return false;
   const r = value as Record<string, unknown>;
-  return typeof r.jobId === "string" && Number.isInteger(r.attempt) && Number.isSafeInteger(r.seq)
-    && (r.status === "running" || r.status === "completed" || r.status === "failed")
-    && (r.progress === null || typeof r.progress === "number")
-    && (r.error === null || typeof r.error === "string") && typeof r.at === "string";
+  return typeof r.jobId === "string" && Number.isInteger(r.attempt) && Number.isSafeInteger(r.seq) &&
+    (r.status === "running" || r.status === "completed" || r.status === "failed") &&
+    (r.progress === null || typeof r.progress === "number") &&
+    (r.error === null || typeof r.error === "string") && typeof r.at === "string";
 }

@@ -65,7 +65,10 @@ export class StatusReporter {
 
   static async open(options: ReporterOptions): Promise<StatusReporter> {
     const warn = options.onWarning ?? ((m: string) => console.warn(`reporter: ${m}`));
-    const journal = await Journal.open(options.journalPath, { maxEntries: options.maxJournalEntries ?? 10_000, onWarning: warn });
+    const journal = await Journal.open(options.journalPath, {
+      maxEntries: options.maxJournalEntries ?? 10_000,
+      onWarning: warn,
+    });
     const reporter = new StatusReporter(journal, options);
     // A backlog left by an earlier process is replayed first, in order.
     reporter.queue = journal.pending().map((report) => ({ report, journaled: true }));
@@ -113,10 +116,24 @@ export class StatusReporter {
     return this.lastSeq;
   }
 
-  private async enqueue(jobId: string, attempt: number, status: ReportStatus, progress: number | null, error: string | null) {
+  private async enqueue(
+    jobId: string,
+    attempt: number,
+    status: ReportStatus,
+    progress: number | null,
+    error: string | null,
+  ) {
     if (this.closed) throw new Error(`reporter is closed: report for job ${jobId} not taken`);
     if (this.fenced.has(`${jobId}:${attempt}`)) return; // a newer attempt owns the job: stay quiet
-    const report: Report = { jobId, attempt, seq: this.nextSeq(), status, progress, error, at: new Date().toISOString() };
+    const report: Report = {
+      jobId,
+      attempt,
+      seq: this.nextSeq(),
+      status,
+      progress,
+      error,
+      at: new Date().toISOString(),
+    };
     const pending: Pending = { report, journaled: false };
     if (isTerminal(report)) {
       // A terminal report must survive a crash from the moment the caller is told it is taken.
@@ -124,7 +141,9 @@ export class StatusReporter {
       pending.journaled = true;
     } else {
       // Merge: an unsent heartbeat of the same attempt is worthless once a newer one exists.
-      this.queue = this.queue.filter((p) => this.inFlight.has(p) || isTerminal(p.report) || !sameStream(p.report, report));
+      this.queue = this.queue.filter((p) =>
+        this.inFlight.has(p) || isTerminal(p.report) || !sameStream(p.report, report)
+      );
     }
     this.queue.push(pending);
     this.kick();
@@ -178,7 +197,9 @@ export class StatusReporter {
           this.options.onOutcome?.(pending.report, result);
         } else if (!isRetryable(result.error)) {
           done.push(pending);
-          this.warn(`dropped a ${pending.report.status} report for job ${pending.report.jobId}: ${result.error.message}`);
+          this.warn(
+            `dropped a ${pending.report.status} report for job ${pending.report.jobId}: ${result.error.message}`,
+          );
         } else {
           retryLater = true; // kept in the queue, in its place
         }
@@ -194,7 +215,9 @@ export class StatusReporter {
     const gone = new Set(done);
     this.queue = this.queue.filter((p) => !gone.has(p));
     if (this.queue.length === 0 && this.journal.size > 0) await this.journal.clear();
-    else if (done.some((p) => p.journaled)) await this.journal.remove(new Set(done.filter((p) => p.journaled).map((p) => p.report.seq)));
+    else if (done.some((p) => p.journaled)) {
+      await this.journal.remove(new Set(done.filter((p) => p.journaled).map((p) => p.report.seq)));
+    }
   }
 
   /** Unreachable: make the backlog durable, then wait with backoff and jitter. */
@@ -211,7 +234,10 @@ export class StatusReporter {
     const ms = this.options.sendTimeoutMs ?? 10_000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${ms} ms`), { code: "ETIMEDOUT" })), ms);
+      timer = setTimeout(
+        () => reject(Object.assign(new Error(`no answer within ${ms} ms`), { code: "ETIMEDOUT" })),
+        ms,
+      );
     });
     const { transport } = this.options;
     const sent: Promise<BatchResult[]> = batching

@@ -15,8 +15,12 @@ export interface ReportTransport {
 }
 
 export const batchRpcArgs = (reports: Report[]) => ({
-  p_job_ids: reports.map((r) => r.jobId), p_attempts: reports.map((r) => r.attempt), p_seqs: reports.map((r) => r.seq),
-  p_statuses: reports.map((r) => r.status), p_progress: reports.map((r) => r.progress), p_errors: reports.map((r) => r.error),
+  p_job_ids: reports.map((r) => r.jobId),
+  p_attempts: reports.map((r) => r.attempt),
+  p_seqs: reports.map((r) => r.seq),
+  p_statuses: reports.map((r) => r.status),
+  p_progress: reports.map((r) => r.progress),
+  p_errors: reports.map((r) => r.error),
 });
 
 interface BatchRow {
@@ -35,13 +39,20 @@ function resultsInOrder(rows: BatchRow[], count: number): BatchResult[] {
       : row.outcome as ReportOutcome;
   }
   for (let i = 0; i < count; i++) {
-    results[i] ??= { error: Object.assign(new Error("report_job_statuses: no answer for this report"), { code: "XX000" }) };
+    results[i] ??= {
+      error: Object.assign(new Error("report_job_statuses: no answer for this report"), { code: "XX000" }),
+    };
   }
   return results;
 }
 
 export const rpcArgs = (r: Report) => ({
-  p_job_id: r.jobId, p_attempt: r.attempt, p_seq: r.seq, p_status: r.status, p_progress: r.progress, p_error: r.error,
+  p_job_id: r.jobId,
+  p_attempt: r.attempt,
+  p_seq: r.seq,
+  p_status: r.status,
+  p_progress: r.progress,
+  p_error: r.error,
 });
 
 export function pgTransport(pool: pg.Pool): ReportTransport {
@@ -67,19 +78,26 @@ export function pgTransport(pool: pg.Pool): ReportTransport {
 
 /** The shape of supabase-js's `rpc`, so `createClient(url, serviceRoleKey)` fits as it is. */
 export interface RpcClient {
-  rpc(name: string, args: Record<string, unknown>): PromiseLike<{ data: unknown; error: { code?: string; message: string } | null }>;
+  rpc(
+    name: string,
+    args: Record<string, unknown>,
+  ): PromiseLike<{ data: unknown; error: { code?: string; message: string } | null }>;
 }
 
 export function rpcTransport(client: RpcClient): ReportTransport {
   return {
     async send(report) {
       const { data, error } = await client.rpc("report_job_status", rpcArgs(report));
-      if (error) throw Object.assign(new Error(`report_job_status: ${error.message}`), { code: error.code || undefined });
+      if (error) {
+        throw Object.assign(new Error(`report_job_status: ${error.message}`), { code: error.code || undefined });
+      }
       return (data as { outcome: ReportOutcome }).outcome;
     },
     async sendBatch(reports) {
       const { data, error } = await client.rpc("report_job_statuses", batchRpcArgs(reports));
-      if (error) throw Object.assign(new Error(`report_job_statuses: ${error.message}`), { code: error.code || undefined });
+      if (error) {
+        throw Object.assign(new Error(`report_job_statuses: ${error.message}`), { code: error.code || undefined });
+      }
       return resultsInOrder(data as BatchRow[], reports.length);
     },
   };

@@ -6,8 +6,15 @@ import { Journal } from "../src/journal.ts";
 import type { Report } from "../src/report.ts";
 
 const path = () => join(mkdtempSync(join(tmpdir(), "journal-")), "journal.jsonl");
-const r = (seq: number, status: Report["status"] = "running", jobId = "job-a"): Report =>
-  ({ jobId, attempt: 1, seq, status, progress: null, error: null, at: "2026-11-29T12:00:00Z" });
+const r = (seq: number, status: Report["status"] = "running", jobId = "job-a"): Report => ({
+  jobId,
+  attempt: 1,
+  seq,
+  status,
+  progress: null,
+  error: null,
+  at: "2026-11-29T12:00:00Z",
+});
 const quiet = { maxEntries: 100, onWarning: () => undefined };
 
 describe("journal", () => {
@@ -36,7 +43,13 @@ describe("journal", () => {
   it("warns once at its bound and drops the oldest heartbeats, never a terminal report", async () => {
     const warnings: string[] = [];
     const j = await Journal.open(path(), { maxEntries: 3, onWarning: (m) => warnings.push(m) });
-    await j.append([r(1, "completed", "a"), r(2, "running", "b"), r(3, "running", "c"), r(4, "running", "d"), r(5, "failed", "e")]);
+    await j.append([
+      r(1, "completed", "a"),
+      r(2, "running", "b"),
+      r(3, "running", "c"),
+      r(4, "running", "d"),
+      r(5, "failed", "e"),
+    ]);
     expect(j.pending().map((e) => e.jobId)).toEqual(["a", "d", "e"]);
     await j.append([r(6, "running", "f")]);
     expect(warnings).toHaveLength(1);

@@ -11,7 +11,7 @@ import { StatusReporter } from "../src/reporter.ts";
 import type { ReportOutcome } from "../src/report.ts";
 import { pgTransport } from "../src/transport.ts";
 import { history, jobRow, makeJob } from "../../dev/lib/jobs.ts";
-import { ownCluster, type OwnCluster } from "../../dev/lib/own-cluster.ts";
+import { type OwnCluster, ownCluster } from "../../dev/lib/own-cluster.ts";
 import { type ReconcileFixture, reconcileFixture } from "../../dev/lib/reconcile-fixture.ts";
 import { repoRoot } from "../../dev/lib/stand-ins.ts";
 
@@ -37,8 +37,11 @@ describe("the database stops in the middle of a run", () => {
     const outcomes: ReportOutcome[] = [];
     const warnings: string[] = [];
     const reporter = await StatusReporter.open({
-      journalPath: join(journalDir(), "journal.jsonl"), transport: pgTransport(pool),
-      backoff: { baseMs: 20, maxMs: 200 }, onOutcome: (_r, o) => outcomes.push(o), onWarning: (m) => warnings.push(m),
+      journalPath: join(journalDir(), "journal.jsonl"),
+      transport: pgTransport(pool),
+      backoff: { baseMs: 20, maxMs: 200 },
+      onOutcome: (_r, o) => outcomes.push(o),
+      onWarning: (m) => warnings.push(m),
     });
     const handle = reporter.job(job, 1);
 
@@ -79,14 +82,26 @@ describe("the reporter process is killed with a backlog", () => {
   const runner = (databaseUrl: string, args: string[]) =>
     spawn("npx", ["--no-install", "tsx", join(repoRoot, "reporter/tests/run-job.ts"), ...args], {
       // Its own process group: npx, tsx and the runner die together, as a killed worker would.
-      cwd: repoRoot, env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ["ignore", "pipe", "pipe"], detached: true,
+      cwd: repoRoot,
+      env: { ...process.env, DATABASE_URL: databaseUrl },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
     });
 
   it("replays the journal after a restart: the completion arrives once, nothing is lost", async () => {
     const job = await makeJob(f.db.pool, { status: "running" });
     const journal = join(journalDir(), "journal.jsonl");
     // First life: the database is unreachable (nothing listens on that port).
-    const first = runner("postgresql://postgres@127.0.0.1:1/postgres", ["--job", job, "--journal", journal, "--heartbeats", "5", "--complete", "--hold"]);
+    const first = runner("postgresql://postgres@127.0.0.1:1/postgres", [
+      "--job",
+      job,
+      "--journal",
+      journal,
+      "--heartbeats",
+      "5",
+      "--complete",
+      "--hold",
+    ]);
     let out = "";
     first.stdout!.on("data", (d) => (out += d));
     await new Promise<void>((resolve, reject) => {
@@ -99,9 +114,15 @@ describe("the reporter process is killed with a backlog", () => {
     expect((await jobRow(f.db.pool, job)).status).toBe("running"); // nothing reached the database
 
     // Second life: the database is back; the backlog is replayed in order.
-    const { stdout } = await promisify(execFile)("npx",
-      ["--no-install", "tsx", join(repoRoot, "reporter/tests/run-job.ts"), "--job", job, "--journal", journal],
-      { cwd: repoRoot, env: { ...process.env, DATABASE_URL: f.db.url } });
+    const { stdout } = await promisify(execFile)("npx", [
+      "--no-install",
+      "tsx",
+      join(repoRoot, "reporter/tests/run-job.ts"),
+      "--job",
+      job,
+      "--journal",
+      journal,
+    ], { cwd: repoRoot, env: { ...process.env, DATABASE_URL: f.db.url } });
     const events = stdout.trim().split("\n").map((l) => JSON.parse(l));
     expect(events[0]).toMatchObject({ event: "opened", backlog: 2 }); // the newest heartbeat and the completion
     expect(events.filter((e) => e.event === "outcome").map((e) => `${e.status}:${e.outcome}`))
@@ -114,14 +135,32 @@ describe("the reporter process is killed with a backlog", () => {
   it("delivers reports sent out of order as if they had arrived in order", async () => {
     const job = await makeJob(f.db.pool, { status: "queued" });
     const send = pgTransport(f.db.pool).send;
-    const report = (seq: number, status: "running" | "completed", progress: number) =>
-      ({ jobId: job, attempt: 1, seq, status, progress, error: null, at: new Date().toISOString() });
+    const report = (seq: number, status: "running" | "completed", progress: number) => ({
+      jobId: job,
+      attempt: 1,
+      seq,
+      status,
+      progress,
+      error: null,
+      at: new Date().toISOString(),
+    });
     const outcomes = [];
-    for (const r of [report(3, "running", 0.3), report(5, "completed", 1), report(1, "running", 0.1), report(4, "running", 0.4), report(2, "running", 0.2)]) {
+    for (
+      const r of [
+        report(3, "running", 0.3),
+        report(5, "completed", 1),
+        report(1, "running", 0.1),
+        report(4, "running", 0.4),
+        report(2, "running", 0.2),
+      ]
+    ) {
       outcomes.push(await send(r));
     }
     expect(outcomes).toEqual(["applied", "applied", "ignored_stale", "ignored_stale", "ignored_stale"]);
-    const { rows } = await f.db.pool.query("select status, progress, report_seq from public.local_training_jobs where id = $1", [job]);
+    const { rows } = await f.db.pool.query(
+      "select status, progress, report_seq from public.local_training_jobs where id = $1",
+      [job],
+    );
     expect(rows[0]).toEqual({ status: "completed", progress: 1, report_seq: "5" });
     expect(await transitions(f.db.pool, job)).toEqual(["∅→queued", "queued→running", "running→completed"]);
   });
@@ -135,7 +174,9 @@ describe("the reporter process is killed with a backlog", () => {
 
     const outcomes: ReportOutcome[] = [];
     const reporter = await StatusReporter.open({
-      journalPath: join(journalDir(), "journal.jsonl"), transport: pgTransport(f.db.pool), onOutcome: (_r, o) => outcomes.push(o),
+      journalPath: join(journalDir(), "journal.jsonl"),
+      transport: pgTransport(f.db.pool),
+      onOutcome: (_r, o) => outcomes.push(o),
     });
     reporter.job(job, 1).heartbeat(); // the worker was alive after all
     expect(await reporter.flush(5_000)).toBe(true);
@@ -143,7 +184,9 @@ describe("the reporter process is killed with a backlog", () => {
 
     expect(outcomes).toEqual(["revived"]);
     expect(await jobRow(f.db.pool, job)).toMatchObject({
-      status: "running", effective_status: "running", status_reason: "revived: attempt 1 reported running after fail_heartbeat_lost",
+      status: "running",
+      effective_status: "running",
+      status_reason: "revived: attempt 1 reported running after fail_heartbeat_lost",
     });
     const h = await history(f.db.pool, job);
     expect(h.slice(1).map((r) => [r.from_status, r.to_status, r.actor, r.reason])).toEqual([
@@ -157,8 +200,10 @@ describe("the reporter process is killed with a backlog", () => {
     const warnings: string[] = [];
     const outcomes: ReportOutcome[] = [];
     const reporter = await StatusReporter.open({
-      journalPath: join(journalDir(), "journal.jsonl"), transport: pgTransport(f.db.pool),
-      onWarning: (m) => warnings.push(m), onOutcome: (_r, o) => outcomes.push(o),
+      journalPath: join(journalDir(), "journal.jsonl"),
+      transport: pgTransport(f.db.pool),
+      onWarning: (m) => warnings.push(m),
+      onOutcome: (_r, o) => outcomes.push(o),
     });
     const old = reporter.job(job, 1);
     old.heartbeat();

@@ -47,7 +47,8 @@ function postgrestRpc(pool: pg.Pool): RpcClient {
 it("reports through rpc('report_job_status', …) as the service role", async () => {
   const job = await makeJob(db.pool, { status: "queued" });
   const reporter = await StatusReporter.open({
-    journalPath: join(mkdtempSync(join(tmpdir(), "rpc-")), "j.jsonl"), transport: rpcTransport(postgrestRpc(serviceRole)),
+    journalPath: join(mkdtempSync(join(tmpdir(), "rpc-")), "j.jsonl"),
+    transport: rpcTransport(postgrestRpc(serviceRole)),
   });
   const handle = reporter.job(job, 1);
   handle.progress(0.5);
@@ -61,7 +62,8 @@ it("drops a report the database refuses for good (an unknown job), with a warnin
   const job = await makeJob(db.pool, { status: "running" });
   const warnings: string[] = [];
   const reporter = await StatusReporter.open({
-    journalPath: join(mkdtempSync(join(tmpdir(), "rpc-")), "j.jsonl"), transport: rpcTransport(postgrestRpc(serviceRole)),
+    journalPath: join(mkdtempSync(join(tmpdir(), "rpc-")), "j.jsonl"),
+    transport: rpcTransport(postgrestRpc(serviceRole)),
     onWarning: (m) => warnings.push(m),
   });
   await reporter.job("00000000-0000-4000-8000-00000000dead", 1).complete();
@@ -79,7 +81,8 @@ it("delivers everything queued in one report_job_statuses() call, each report wi
   const counting: RpcClient = { rpc: (name, args) => (calls.push(name), inner.rpc(name, args)) };
   const outcomes: string[] = [];
   const reporter = await StatusReporter.open({
-    journalPath: join(mkdtempSync(join(tmpdir(), "rpc-")), "j.jsonl"), transport: rpcTransport(counting),
+    journalPath: join(mkdtempSync(join(tmpdir(), "rpc-")), "j.jsonl"),
+    transport: rpcTransport(counting),
     onOutcome: (_r, o) => outcomes.push(o),
   });
   // One tick of a worker running 20 jobs: a heartbeat each, and one from an attempt the row does

@@ -10,13 +10,18 @@ import { pgTransport } from "../src/transport.ts";
 
 const { values } = parseArgs({
   options: {
-    job: { type: "string" }, attempt: { type: "string", default: "1" }, journal: { type: "string" },
-    heartbeats: { type: "string", default: "0" }, complete: { type: "boolean", default: false },
+    job: { type: "string" },
+    attempt: { type: "string", default: "1" },
+    journal: { type: "string" },
+    heartbeats: { type: "string", default: "0" },
+    complete: { type: "boolean", default: false },
     hold: { type: "boolean", default: false },
   },
 });
 if (!values.job || !values.journal || !process.env.DATABASE_URL) {
-  console.error("usage: DATABASE_URL=... run-job.ts --job ID --journal PATH [--attempt N] [--heartbeats K] [--complete] [--hold]");
+  console.error(
+    "usage: DATABASE_URL=... run-job.ts --job ID --journal PATH [--attempt N] [--heartbeats K] [--complete] [--hold]",
+  );
   process.exit(2);
 }
 

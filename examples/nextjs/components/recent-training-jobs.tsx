@@ -53,11 +53,17 @@ export function RecentTrainingJobs() {
             <div className="facts">
               <span data-testid="last-heard">last heard {ago(job.last_heard_at, now)}</span>
               {job.progress !== null && <span>{Math.round(job.progress * 100)}% done</span>}
-              <span>{job.started_at ? `started ${ago(job.started_at, now)}` : `submitted ${ago(job.created_at, now)}`}</span>
+              <span>
+                {job.started_at ? `started ${ago(job.started_at, now)}` : `submitted ${ago(job.created_at, now)}`}
+              </span>
               {job.completed_at && <span>ended {ago(job.completed_at, now)}</span>}
             </div>
             {job.effective_status === "stale" && (
-              <p className="note">No sign of life for {ago(job.last_heard_at, now).replace(" ago", "")}: the training may have died. The reconciler fails it if the backend cannot vouch for it.</p>
+              <p className="note">
+                No sign of life for{" "}
+                {ago(job.last_heard_at, now).replace(" ago", "")}: the training may have died. The reconciler fails it
+                if the backend cannot vouch for it.
+              </p>
             )}
             {job.cancel_requested_at && job.status !== "cancelled" && (
               <p className="note">
@@ -65,9 +71,7 @@ export function RecentTrainingJobs() {
                 {job.cancel_answer ? `. Backend: ${job.cancel_answer}` : ". Waiting for the backend to stop it."}
               </p>
             )}
-            {canCancel(job) && (
-              <button type="button" onClick={() => cancel(job)}>Cancel</button>
-            )}
+            {canCancel(job) && <button type="button" onClick={() => cancel(job)}>Cancel</button>}
           </li>
         ))}
       </ul>

@@ -2,7 +2,8 @@
 import { NextResponse } from "next/server";
 import { ReportRefusedError, StoreUnavailableError } from "./jobs-store";
 
-export const answer = (status: number, body: unknown) => NextResponse.json(body, { status, headers: { "cache-control": "no-store" } });
+export const answer = (status: number, body: unknown) =>
+  NextResponse.json(body, { status, headers: { "cache-control": "no-store" } });
 
 /** 503 for an unreachable database (the backend retries from its journal), 400 for a refused value, else 500. */
 export function failure(error: unknown) {

@@ -6,7 +6,10 @@ export type SecretCheck = "ok" | "missing_config" | "wrong";
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
 
-export function checkBackendSecret(authorization: string | null, expected = process.env.TRAINING_BACKEND_SECRET): SecretCheck {
+export function checkBackendSecret(
+  authorization: string | null,
+  expected = process.env.TRAINING_BACKEND_SECRET,
+): SecretCheck {
   // Unset or short: refuse everything rather than accept anyone (answered 500: the operator must fix it).
   if (!expected || expected.length < 16) return "missing_config";
   const given = authorization?.startsWith("Bearer ") ? authorization.slice("Bearer ".length) : "";

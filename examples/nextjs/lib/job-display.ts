@@ -23,11 +23,19 @@ export function statusLabel(job: RecentJob): string {
 /** Badge colour class: what the user should feel, not the raw status. */
 export function statusTone(job: RecentJob): "ok" | "active" | "warn" | "bad" | "muted" {
   switch (job.effective_status) {
-    case "completed": return "ok";
-    case "running": case "queued": case "pending": return "active";
-    case "stale": case "cancelling": return "warn";
-    case "failed": return "bad";
-    default: return "muted";
+    case "completed":
+      return "ok";
+    case "running":
+    case "queued":
+    case "pending":
+      return "active";
+    case "stale":
+    case "cancelling":
+      return "warn";
+    case "failed":
+      return "bad";
+    default:
+      return "muted";
   }
 }
 

@@ -25,7 +25,7 @@ export interface PersistReport {
   newRow: { userId: string | null; modelName: string | null; config: Record<string, unknown> } | null;
 }
 
-export type ParseResult = { ok: true; report: PersistReport } | { ok: false, message: string };
+export type ParseResult = { ok: true; report: PersistReport } | { ok: false; message: string };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -40,7 +40,9 @@ function positiveInteger(value: unknown, name: string): number | null | string {
 /** report_job_status() takes 0..1; the seed's progress.json may count in percent (42.0). */
 export function progressFraction(value: unknown): number | null | string {
   if (value === undefined || value === null) return null;
-  if (typeof value !== "number" || !Number.isFinite(value)) return `progress must be a number, not ${JSON.stringify(value)}`;
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    return `progress must be a number, not ${JSON.stringify(value)}`;
+  }
   return Math.min(1, Math.max(0, value > 1 ? value / 100 : value));
 }
 
@@ -88,7 +90,13 @@ export function parsePersistBody(body: unknown): ParseResult {
       seq,
       progress,
       error,
-      newRow: carriesJobFields ? { userId: (userId as string | undefined) ?? null, modelName: (modelName as string | undefined) ?? null, config } : null,
+      newRow: carriesJobFields
+        ? {
+          userId: (userId as string | undefined) ?? null,
+          modelName: (modelName as string | undefined) ?? null,
+          config,
+        }
+        : null,
     },
   };
 }

@@ -6,15 +6,25 @@
 //   a backend's report runs as `service_role`, the role the backend's key maps to.
 import pg from "pg";
 import {
-  type CancelResult, type JobsStore, type PersistResult, RECENT_JOB_COLUMNS, type RecentJob,
-  type ReportAnswer, ReportRefusedError, StoreUnavailableError,
+  type CancelResult,
+  type JobsStore,
+  type PersistResult,
+  RECENT_JOB_COLUMNS,
+  type RecentJob,
+  type ReportAnswer,
+  ReportRefusedError,
+  StoreUnavailableError,
 } from "./jobs-store";
 import { fallbackSeq, type PersistReport } from "./persist-report";
 
 // SQLSTATEs about the report itself (a bad value): never worth a retry.
 const REFUSED_SQLSTATES = new Set(["22023", "22P02", "23502", "23503", "23514"]);
 
-async function inTransaction<T>(pool: pg.Pool, setup: (c: pg.PoolClient) => Promise<unknown>, work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+async function inTransaction<T>(
+  pool: pg.Pool,
+  setup: (c: pg.PoolClient) => Promise<unknown>,
+  work: (c: pg.PoolClient) => Promise<T>,
+): Promise<T> {
   let client: pg.PoolClient;
   try {
     client = await pool.connect();
@@ -43,14 +53,17 @@ async function inTransaction<T>(pool: pg.Pool, setup: (c: pg.PoolClient) => Prom
 /** As PostgREST does for a signed-in user's request. */
 const asUser = (userId: string) => async (c: pg.PoolClient) => {
   await c.query("set local role authenticated");
-  await c.query("select set_config('request.jwt.claims', $1, true)", [JSON.stringify({ sub: userId, role: "authenticated" })]);
+  await c.query("select set_config('request.jwt.claims', $1, true)", [
+    JSON.stringify({ sub: userId, role: "authenticated" }),
+  ]);
 };
 const asServiceRole = async (c: pg.PoolClient) => {
   await c.query("set local role service_role");
 };
 
 const readJob = async (c: pg.PoolClient, jobId: string): Promise<RecentJob | undefined> =>
-  (await c.query(`select ${RECENT_JOB_COLUMNS} from public.local_training_jobs_effective where id = $1`, [jobId])).rows[0];
+  (await c.query(`select ${RECENT_JOB_COLUMNS} from public.local_training_jobs_effective where id = $1`, [jobId]))
+    .rows[0];
 
 export function pgJobsStore(connectionString: string): JobsStore {
   const pool = new pg.Pool({ connectionString, max: 5, connectionTimeoutMillis: 5_000 });
@@ -76,10 +89,14 @@ export function pgJobsStore(connectionString: string): JobsStore {
     async requestCancel(userId, jobId): Promise<CancelResult> {
       return inTransaction(pool, asUser(userId), async (c) => {
         // RLS lets this touch only the user's own active job; the trigger turns it into a request.
-        const updated = await c.query("update public.local_training_jobs set status = 'cancelled' where id = $1", [jobId]);
+        const updated = await c.query("update public.local_training_jobs set status = 'cancelled' where id = $1", [
+          jobId,
+        ]);
         const job = await readJob(c, jobId);
         if (!job) return { kind: "not_found" };
-        return updated.rowCount ? { kind: "requested", job: asJsonRow(job as never) } : { kind: "finished", job: asJsonRow(job as never) };
+        return updated.rowCount
+          ? { kind: "requested", job: asJsonRow(job as never) }
+          : { kind: "finished", job: asJsonRow(job as never) };
       });
     },
 
@@ -96,11 +113,19 @@ export function pgJobsStore(connectionString: string): JobsStore {
           );
           created = inserted.rowCount === 1;
         }
-        const row = (await c.query("select attempt from public.local_training_jobs where id = $1", [report.jobId])).rows[0];
+        const row =
+          (await c.query("select attempt from public.local_training_jobs where id = $1", [report.jobId])).rows[0];
         if (!row) return { kind: "unknown_job" };
         const { rows } = await c.query(
           "select public.report_job_status($1, $2, $3, $4, $5, $6) as answer",
-          [report.jobId, report.attempt ?? row.attempt, report.seq ?? fallbackSeq(), report.status, report.progress, report.error],
+          [
+            report.jobId,
+            report.attempt ?? row.attempt,
+            report.seq ?? fallbackSeq(),
+            report.status,
+            report.progress,
+            report.error,
+          ],
         );
         return { kind: "answered", answer: rows[0].answer as ReportAnswer, created };
       });

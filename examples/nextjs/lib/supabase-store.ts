@@ -4,8 +4,14 @@
 // exercised end to end in this repository: the local stack has no PostgREST or GoTrue.
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import {
-  type CancelResult, type JobsStore, type PersistResult, RECENT_JOB_COLUMNS, type RecentJob,
-  type ReportAnswer, ReportRefusedError, StoreUnavailableError,
+  type CancelResult,
+  type JobsStore,
+  type PersistResult,
+  RECENT_JOB_COLUMNS,
+  type RecentJob,
+  type ReportAnswer,
+  ReportRefusedError,
+  StoreUnavailableError,
 } from "./jobs-store";
 import { fallbackSeq, type PersistReport } from "./persist-report";
 import { userSupabaseClient } from "./supabase-session";
@@ -27,11 +33,14 @@ function raise(error: { message: string; code?: string; status?: number }): neve
 export function supabaseJobsStore(): JobsStore {
   const url = required("NEXT_PUBLIC_SUPABASE_URL");
   let service: SupabaseClient | undefined;
-  const serviceRole = () =>
-    (service ??= createClient(url, required("SUPABASE_SERVICE_ROLE_KEY"), { auth: { persistSession: false } }));
+  const serviceRole =
+    () => (service ??= createClient(url, required("SUPABASE_SERVICE_ROLE_KEY"), { auth: { persistSession: false } }));
 
   const readJob = async (client: SupabaseClient, jobId: string) => {
-    const { data, error } = await client.from("local_training_jobs_effective").select(RECENT_JOB_COLUMNS).eq("id", jobId).maybeSingle();
+    const { data, error } = await client.from("local_training_jobs_effective").select(RECENT_JOB_COLUMNS).eq(
+      "id",
+      jobId,
+    ).maybeSingle();
     if (error) raise(error);
     return data as unknown as RecentJob | null;
   };
@@ -51,7 +60,8 @@ export function supabaseJobsStore(): JobsStore {
 
     async requestCancel(_userId, jobId): Promise<CancelResult> {
       const client = await userSupabaseClient();
-      const { data, error } = await client.from("local_training_jobs").update({ status: "cancelled" }).eq("id", jobId).select("id");
+      const { data, error } = await client.from("local_training_jobs").update({ status: "cancelled" }).eq("id", jobId)
+        .select("id");
       if (error) raise(error);
       const job = await readJob(client, jobId);
       if (!job) return { kind: "not_found" };
@@ -65,14 +75,23 @@ export function supabaseJobsStore(): JobsStore {
         const { data, error } = await db
           .from("local_training_jobs")
           .upsert(
-            { id: report.jobId, user_id: report.newRow.userId, model_name: report.newRow.modelName, status: "queued", config: report.newRow.config },
+            {
+              id: report.jobId,
+              user_id: report.newRow.userId,
+              model_name: report.newRow.modelName,
+              status: "queued",
+              config: report.newRow.config,
+            },
             { onConflict: "id", ignoreDuplicates: true },
           )
           .select("id");
         if (error) raise(error);
         created = (data ?? []).length === 1;
       }
-      const { data: row, error: readError } = await db.from("local_training_jobs").select("attempt").eq("id", report.jobId).maybeSingle();
+      const { data: row, error: readError } = await db.from("local_training_jobs").select("attempt").eq(
+        "id",
+        report.jobId,
+      ).maybeSingle();
       if (readError) raise(readError);
       if (!row) return { kind: "unknown_job" };
       const { data, error } = await db.rpc("report_job_status", {

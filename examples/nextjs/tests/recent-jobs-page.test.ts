@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { backdate, makeUser } from "../../../dev/lib/jobs.ts";
 import { repoRoot } from "../../../dev/lib/stand-ins.ts";
 import { freePort } from "../../../dev/lib/serve-function.ts";
-import { kitFixture, type KitFixture } from "./support/app.ts";
+import { type KitFixture, kitFixture } from "./support/app.ts";
 import { launchChromium } from "./support/chromium.ts";
 
 const run = promisify(execFile);
@@ -20,7 +20,10 @@ let page: Page;
 let deadBackend: string;
 const jobs: Record<string, string> = {};
 
-async function job(name: string, opts: { status: string; userId?: string; progress?: number; startedMinutesAgo?: number }) {
+async function job(
+  name: string,
+  opts: { status: string; userId?: string; progress?: number; startedMinutesAgo?: number },
+) {
   const { rows } = await kit.db.pool.query(
     `insert into public.local_training_jobs (user_id, model_name, status, progress, backend_url, started_at)
      values ($1, $2, $3, $4, $5, now() - make_interval(mins => $6::int)) returning id`,
@@ -34,7 +37,9 @@ const lastHeardOf = (id: string) => page.$eval(`[data-job-id="${id}"] [data-test
 const waitForStatus = (id: string, text: string) =>
   page.waitForFunction(
     (sel, want) => document.querySelector(sel)?.textContent === want,
-    { timeout: 15_000 }, `[data-job-id="${id}"] [data-testid=status]`, text,
+    { timeout: 15_000 },
+    `[data-job-id="${id}"] [data-testid=status]`,
+    text,
   );
 
 beforeAll(async () => {
@@ -73,7 +78,10 @@ it("shows the ghost stale with when it was last heard, and only the user's own j
 it("reads cancelling… after a cancel click, and the job keeps running until the backend stops it", async () => {
   await page.click(`[data-job-id="${jobs.toCancel}"] button`);
   await waitForStatus(jobs.toCancel!, "cancelling…");
-  const { rows } = await kit.db.pool.query("select status, cancel_requested_at from public.local_training_jobs where id = $1", [jobs.toCancel]);
+  const { rows } = await kit.db.pool.query(
+    "select status, cancel_requested_at from public.local_training_jobs where id = $1",
+    [jobs.toCancel],
+  );
   expect(rows[0].status).toBe("queued");
   expect(rows[0].cancel_requested_at).not.toBeNull();
   expect(await page.$(`[data-job-id="${jobs.toCancel}"] button`)).toBeNull();
@@ -83,7 +91,8 @@ it("reads failed — heartbeat lost once a real reconciler pass fails the ghost"
   // Past the hard timeout, with the backend unreachable: one pass of the real CLI fails it.
   await backdate(kit.db.pool, jobs.ghost!, 11 * 60);
   await run("npx", ["--no-install", "tsx", join(repoRoot, "cli/reconcile.ts"), "--once", "--json"], {
-    cwd: repoRoot, env: { ...process.env, DATABASE_URL: kit.db.url, BACKEND_URL: deadBackend },
+    cwd: repoRoot,
+    env: { ...process.env, DATABASE_URL: kit.db.url, BACKEND_URL: deadBackend },
   });
   // The backend's writer is alive for this one: its heartbeat goes through the persist route.
   await kit.persist({ job_id: jobs.healthy, status: "running", progress: 0.43 });
@@ -100,7 +109,9 @@ it("reads failed — heartbeat lost once a real reconciler pass fails the ghost"
 it("refuses a cancel of another user's job (404, as if absent) and of a finished one (409)", async () => {
   const cancel = (id: string) => fetch(`${kit.app.url}/api/training/jobs/${id}/cancel`, { method: "POST" });
   expect((await cancel(jobs.someoneElses!)).status).toBe(404);
-  const { rows } = await kit.db.pool.query("select cancel_requested_at from public.local_training_jobs where id = $1", [jobs.someoneElses]);
+  const { rows } = await kit.db.pool.query("select cancel_requested_at from public.local_training_jobs where id = $1", [
+    jobs.someoneElses,
+  ]);
   expect(rows[0].cancel_requested_at).toBeNull();
   expect((await cancel(jobs.completed!)).status).toBe(409);
 });

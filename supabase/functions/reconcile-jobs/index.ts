@@ -46,14 +46,20 @@ async function readOptions(request: Request): Promise<Options | string> {
   const dryRun = flag === "1" || flag === "true" || body.dry_run === true;
   if (body.shard === undefined && body.shards === undefined) return { trigger, dryRun };
   const { shard, shards } = body;
-  if (!Number.isInteger(shards) || (shards as number) < 1 || (shards as number) > 256) return "shards must be an integer from 1 to 256";
-  if (!Number.isInteger(shard) || (shard as number) < 0 || (shard as number) >= (shards as number)) return "shard must be an integer from 0 to shards - 1";
+  if (!Number.isInteger(shards) || (shards as number) < 1 || (shards as number) > 256) {
+    return "shards must be an integer from 1 to 256";
+  }
+  if (!Number.isInteger(shard) || (shard as number) < 0 || (shard as number) >= (shards as number)) {
+    return "shard must be an integer from 0 to shards - 1";
+  }
   return { trigger, dryRun, shard: { shard: shard as number, shards: shards as number } };
 }
 
 export default {
   async fetch(request: Request): Promise<Response> {
-    if (!loaded.ok || !pool) return json(500, { error: loaded.ok ? "configuration: database pool missing" : loaded.error });
+    if (!loaded.ok || !pool) {
+      return json(500, { error: loaded.ok ? "configuration: database pool missing" : loaded.error });
+    }
     if (request.method !== "POST") return json(405, { error: "method not allowed: use POST" }, { allow: "POST" });
     if (!bearerMatches(request.headers.get("authorization"), loaded.config.secret)) {
       return json(401, { error: "unauthorized: send Authorization: Bearer <RECONCILE_SECRET>" });

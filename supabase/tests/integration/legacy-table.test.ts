@@ -88,7 +88,9 @@ describe("migrating a project that already has local_training_jobs", () => {
 
   it("stops the push at an unknown status, naming it and the SQL that maps it", () => {
     expect(firstPushError).toContain("local_training_jobs has rows with unknown statuses: 'error' (1 rows)");
-    expect(mappingUpdate).toMatch(/^alter table public\.local_training_jobs add column if not exists status_reason text;/);
+    expect(mappingUpdate).toMatch(
+      /^alter table public\.local_training_jobs add column if not exists status_reason text;/,
+    );
     expect(mappingUpdate).toMatch(/ update public\.local_training_jobs set status = 'failed'/);
   });
 
@@ -98,15 +100,21 @@ describe("migrating a project that already has local_training_jobs", () => {
     );
     expect(rows).toEqual([{ status: "failed", status_reason: "legacy status: error" }]);
     // A heartbeat-like write to it: refused by the NOT VALID check before the mapping.
-    await db.query("update public.local_training_jobs set progress = 1 where id = '00000000-0000-0000-0000-00000000000b'");
+    await db.query(
+      "update public.local_training_jobs set progress = 1 where id = '00000000-0000-0000-0000-00000000000b'",
+    );
     await expect(
       db.query("insert into public.local_training_jobs (model_name, status) values ('x', 'error')"),
     ).rejects.toThrow(/local_training_jobs_status_is_known/);
   });
 
   it("keeps inserts without a status working: the status is queued and the history says why", async () => {
-    const left = await db.query("insert into public.local_training_jobs (model_name) values ('no-status') returning id, status");
-    const nulled = await db.query("insert into public.local_training_jobs (model_name, status) values ('null-status', null) returning id, status");
+    const left = await db.query(
+      "insert into public.local_training_jobs (model_name) values ('no-status') returning id, status",
+    );
+    const nulled = await db.query(
+      "insert into public.local_training_jobs (model_name, status) values ('null-status', null) returning id, status",
+    );
     expect([left.rows[0].status, nulled.rows[0].status]).toEqual(["queued", "queued"]);
     const history = await db.query(
       "select to_status, reason from public.local_training_job_history where job_id = any($1) order by id",

@@ -91,7 +91,10 @@ afterAll(async () => {
 
 describe("pushing the migrations as a non-superuser owner, as on hosted Supabase", () => {
   it("the owner is not a superuser", async () => {
-    const { rows } = await asOwner(emptyDb, (db) => db.query("select rolsuper from pg_roles where rolname = current_user"));
+    const { rows } = await asOwner(
+      emptyDb,
+      (db) => db.query("select rolsuper from pg_roles where rolname = current_user"),
+    );
     expect(rows).toEqual([{ rolsuper: false }]);
   });
 
@@ -101,23 +104,35 @@ describe("pushing the migrations as a non-superuser owner, as on hosted Supabase
 
   it("builds the committed schema (supabase/schema.sql), owned by that owner", async () => {
     // What this test granted the owner is the platform's, not the schema's: taken back before the dump.
-    await asAdmin(emptyDb, `
+    await asAdmin(
+      emptyDb,
+      `
       revoke usage, create on schema public from ${owner};
       alter default privileges for role ${owner} in schema public revoke all on tables from anon, authenticated, service_role;
       alter default privileges for role ${owner} in schema public revoke all on functions from anon, authenticated, service_role;
-      alter default privileges for role ${owner} in schema public revoke all on sequences from anon, authenticated, service_role;`);
+      alter default privileges for role ${owner} in schema public revoke all on sequences from anon, authenticated, service_role;`,
+    );
     const dumped = dumpSchema(withDatabase(adminUrl(), emptyDb)).replaceAll(owner, "postgres");
     expect(dumped).toBe(committedSchema());
   });
 
   it("extends the seed's table with rows: rows kept, each with its last write as its heartbeat", async () => {
     expect(seedPush).toContain("Finished supabase db push");
-    const { rows } = await asOwner(seedDb, (db) =>
-      db.query(`select model_name, status, effective_status, progress, heartbeat_at = updated_at as heartbeat_kept
-                from public.local_training_jobs_effective order by model_name`));
+    const { rows } = await asOwner(
+      seedDb,
+      (db) =>
+        db.query(`select model_name, status, effective_status, progress, heartbeat_at = updated_at as heartbeat_kept
+                from public.local_training_jobs_effective order by model_name`),
+    );
     expect(rows).toEqual([
       { model_name: "finished", status: "completed", effective_status: "completed", progress: 1, heartbeat_kept: true },
-      { model_name: "still-running", status: "running", effective_status: "stale", progress: 0.4, heartbeat_kept: true },
+      {
+        model_name: "still-running",
+        status: "running",
+        effective_status: "stale",
+        progress: 0.4,
+        heartbeat_kept: true,
+      },
     ]);
   });
 

@@ -28,8 +28,14 @@ beforeAll(async () => {
     for (const j of jobs) await makeJob(db.pool, { id: j.id, status: j.status, silentSeconds: j.silentSeconds });
   }
   for (const j of jobs) {
-    if (j.backend === "failed") f.sim.adopt({ id: j.id, status: "failed", error: "NaN loss at step 900", completedAt: "2026-11-29T09:00:00.000Z" });
-    else if (j.backend) f.sim.adopt({ id: j.id, status: j.backend });
+    if (j.backend === "failed") {
+      f.sim.adopt({
+        id: j.id,
+        status: "failed",
+        error: "NaN loss at step 900",
+        completedAt: "2026-11-29T09:00:00.000Z",
+      });
+    } else if (j.backend) f.sim.adopt({ id: j.id, status: j.backend });
   }
 });
 afterAll(async () => {
@@ -39,7 +45,8 @@ afterAll(async () => {
 
 const cli = (databaseUrl: string, ...args: string[]) =>
   run("npx", ["--no-install", "tsx", join(repoRoot, "cli/reconcile.ts"), ...args], {
-    cwd: repoRoot, env: { ...process.env, DATABASE_URL: databaseUrl, BACKEND_URL: f.sim.url },
+    cwd: repoRoot,
+    env: { ...process.env, DATABASE_URL: databaseUrl, BACKEND_URL: f.sim.url },
   });
 
 async function outcome(db: TestDatabase) {
@@ -59,7 +66,12 @@ it("gives the same plan, the same counts and the same rows as the function", asy
     expect(viaCli[key], key).toEqual(viaFunction.body[key]);
   }
   // Job 5 is queued in the row, silent 25 min, and the backend claims it runs with no progress: stalled.
-  expect(viaFunction.body.applied).toEqual({ note_progress: 1, fail_stalled: 1, record_backend_terminal: 1, fail_lost: 1 });
+  expect(viaFunction.body.applied).toEqual({
+    note_progress: 1,
+    fail_stalled: 1,
+    record_backend_terminal: 1,
+    fail_lost: 1,
+  });
   expect(await outcome(twin)).toEqual(await outcome(f.db));
   expect((await outcome(twin))[1].backend_time.toISOString()).toBe("2026-11-29T09:00:00.000Z");
 });
@@ -75,7 +87,11 @@ it("prints a readable table by default, and writes nothing with --dry-run", asyn
 
 it("refuses bad arguments with a clear error and exit code 2", async () => {
   await expect(cli(twin.url, "--every", "soon")).rejects.toMatchObject({
-    code: 2, stderr: expect.stringContaining("--every takes a duration such as 30s, 10m or 1h"),
+    code: 2,
+    stderr: expect.stringContaining("--every takes a duration such as 30s, 10m or 1h"),
   });
-  await expect(cli(twin.url)).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("exactly one of --once and --every") });
+  await expect(cli(twin.url)).rejects.toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining("exactly one of --once and --every"),
+  });
 });

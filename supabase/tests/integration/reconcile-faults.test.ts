@@ -10,7 +10,11 @@ let f: ReconcileFixture;
 
 beforeAll(async () => {
   f = await reconcileFixture({
-    env: { RECONCILE_REQUEST_TIMEOUT_MS: "500", RECONCILE_DEADLINE_MS: String(DEADLINE_MS), RECONCILE_CONCURRENCY: "2" },
+    env: {
+      RECONCILE_REQUEST_TIMEOUT_MS: "500",
+      RECONCILE_DEADLINE_MS: String(DEADLINE_MS),
+      RECONCILE_CONCURRENCY: "2",
+    },
   });
 });
 afterAll(async () => f?.teardown());
@@ -46,7 +50,11 @@ describe("malformed or absent answers change nothing wrongly", () => {
     f.sim.faultOnList = false;
     const { body } = await f.fn.call({ query: "?dry_run=1" });
     expect(body.duration_ms).toBeLessThan(DEADLINE_MS);
-    expect(body).toMatchObject({ observed: 20, planned: { leave: 20 }, backends: [{ mode: "per-job", reachable: false }] });
+    expect(body).toMatchObject({
+      observed: 20,
+      planned: { leave: 20 },
+      backends: [{ mode: "per-job", reachable: false }],
+    });
     const answers = body.plan.map((p: { backend_answer: { detail: string } }) => p.backend_answer.detail);
     expect(answers).toContain("timed out after 500 ms");
     expect(answers).toContain("pass deadline reached"); // the deadline, not the job count, ended the asking
@@ -121,7 +129,9 @@ describe("dry run", () => {
     const before = await snapshot();
     const { body } = await f.fn.call({ query: "?dry_run=1" });
     expect(body).toMatchObject({ outcome: "dry_run", dry_run: true, planned: { fail_lost: 1 } });
-    expect(body.plan).toEqual([expect.objectContaining({ job_id: id, action: expect.objectContaining({ type: "fail_lost" }) })]);
+    expect(body.plan).toEqual([
+      expect.objectContaining({ job_id: id, action: expect.objectContaining({ type: "fail_lost" }) }),
+    ]);
     expect(await snapshot()).toEqual(before);
   });
 });

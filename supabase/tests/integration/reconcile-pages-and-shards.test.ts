@@ -29,11 +29,18 @@ describe("a pass in pages", () => {
     for (const id of alive) f.sim.adopt({ id, status: "running" });
     const { body } = await f.fn.call();
     expect(body).toMatchObject({
-      outcome: "applied", observed: 280, planned: { note_progress: 250, fail_lost: 30 },
-      applied: { note_progress: 250, fail_lost: 30 }, conflicts: 0, backends: [{ mode: "list", reachable: true, jobs: 280 }],
+      outcome: "applied",
+      observed: 280,
+      planned: { note_progress: 250, fail_lost: 30 },
+      applied: { note_progress: 250, fail_lost: 30 },
+      conflicts: 0,
+      backends: [{ mode: "list", reachable: true, jobs: 280 }],
     });
     for (const id of ghosts) expect((await jobRow(f.db.pool, id)).status).toBe("failed");
-    expect((await runs(f.db.pool)).at(-1)).toMatchObject({ outcome: "applied", counts: expect.objectContaining({ applied: { note_progress: 250, fail_lost: 30 } }) });
+    expect((await runs(f.db.pool)).at(-1)).toMatchObject({
+      outcome: "applied",
+      counts: expect.objectContaining({ applied: { note_progress: 250, fail_lost: 30 } }),
+    });
   });
 
   it("holds a mass outage spread over many pages: the guard sees the whole backend before failing anyone", async () => {
@@ -43,7 +50,12 @@ describe("a pass in pages", () => {
     const live = await many(100, { silentSeconds: 300 });
     for (const id of live) f.sim.adopt({ id, status: "running" });
     const { body } = await f.fn.call();
-    expect(body).toMatchObject({ outcome: "held", held: true, presumed_deaths: 150, planned: { leave: 150, note_progress: 100 } });
+    expect(body).toMatchObject({
+      outcome: "held",
+      held: true,
+      presumed_deaths: 150,
+      planned: { leave: 150, note_progress: 100 },
+    });
     expect(body.applied).toEqual({ note_progress: 100 });
     for (const id of dead) expect((await jobRow(f.db.pool, id)).status).toBe("running");
     const parked = await f.db.pool.query("select count(*)::int as n from jobs_private.reconcile_deferred_changes");
@@ -56,7 +68,9 @@ describe("a pass in pages", () => {
     for (const id of live) f.sim.adopt({ id, status: "running" });
     const { body } = await f.fn.call();
     expect(body).toMatchObject({ outcome: "applied", held: false, applied: { fail_lost: 20 } });
-    for (const id of dead) expect((await jobRow(f.db.pool, id)).status_evidence).toMatchObject({ rule: "fail_lost", pass_id: body.pass_id });
+    for (const id of dead) {
+      expect((await jobRow(f.db.pool, id)).status_evidence).toMatchObject({ rule: "fail_lost", pass_id: body.pass_id });
+    }
   });
 });
 
@@ -64,8 +78,12 @@ describe("shards of one tick", () => {
   it("cover every job exactly once, side by side, each with its own lease", async () => {
     const ids = await many(300, { silentSeconds: 3_600 }); // all lost: every one must be failed once
     const shards = 4;
-    const bodies = await Promise.all(Array.from({ length: shards }, (_, shard) =>
-      f.fn.call({ body: { trigger: "cron", shard, shards } }).then((r) => r.body)));
+    const bodies = await Promise.all(
+      Array.from(
+        { length: shards },
+        (_, shard) => f.fn.call({ body: { trigger: "cron", shard, shards } }).then((r) => r.body),
+      ),
+    );
     expect(bodies.map((b) => b.outcome)).toEqual(["applied", "applied", "applied", "applied"]);
     expect(bodies.reduce((n, b) => n + b.observed, 0)).toBe(300);
     expect(bodies.reduce((n, b) => n + (b.applied.fail_lost ?? 0), 0)).toBe(300);
@@ -93,7 +111,9 @@ describe("a paged list (?cursor=)", () => {
     const { status, body } = await f.fn.call();
     expect(status).toBe(200);
     expect(body).toMatchObject({
-      outcome: "applied", observed: 280, applied: { note_progress: 250, fail_lost: 30 },
+      outcome: "applied",
+      observed: 280,
+      applied: { note_progress: 250, fail_lost: 30 },
       backends: [{ mode: "list", reachable: true, error: null, jobs: 280 }],
     });
     expect(f.sim.listRequests).toBeGreaterThanOrEqual(Math.ceil(250 / 40));
@@ -117,8 +137,12 @@ describe("a paged list (?cursor=)", () => {
     for (const id of alive) f.sim.adopt({ id, status: "running" });
     const wholeListPages = Math.ceil(400 / 40);
     const shards = 4;
-    const bodies = await Promise.all(Array.from({ length: shards }, (_, shard) =>
-      f.fn.call({ body: { trigger: "cron", shard, shards } }).then((r) => r.body)));
+    const bodies = await Promise.all(
+      Array.from(
+        { length: shards },
+        (_, shard) => f.fn.call({ body: { trigger: "cron", shard, shards } }).then((r) => r.body),
+      ),
+    );
     expect(bodies.reduce((n, b) => n + (b.applied.note_progress ?? 0), 0)).toBe(400);
     // Each shard reads its tenth of the pages plus at most one page across each edge, not the whole list.
     expect(f.sim.listRequests).toBeLessThanOrEqual(wholeListPages + 2 * shards);
@@ -143,7 +167,9 @@ describe("a hostile cursor", () => {
       for (const id of live) f.sim.adopt({ id, status: "running" });
       const { status, body } = await f.fn.call();
       expect(status).toBe(200);
-      expect(body.backends).toEqual([expect.objectContaining({ mode: "list", reachable: false, error: expect.stringContaining(reason) })]);
+      expect(body.backends).toEqual([
+        expect.objectContaining({ mode: "list", reachable: false, error: expect.stringContaining(reason) }),
+      ]);
       expect(body.applied.fail_lost ?? 0).toBe(0);
       for (const id of dead) expect((await jobRow(f.db.pool, id)).status).toBe("running");
       const parked = await f.db.pool.query("select count(*)::int as n from jobs_private.reconcile_deferred_changes");
@@ -161,7 +187,9 @@ describe("a hostile cursor", () => {
     expect(body).toMatchObject({ outcome: "dry_run", held_why: expect.stringContaining("broke off") });
     const planned = body.plan.map((p: { action: { type: string } }) => p.action.type);
     expect(planned).not.toContain("fail_lost");
-    const held = body.plan.filter((p: { action: { why?: string } }) => p.action.why === "held: the backend's list broke off");
+    const held = body.plan.filter((p: { action: { why?: string } }) =>
+      p.action.why === "held: the backend's list broke off"
+    );
     expect(held.length).toBeGreaterThan(0);
   });
 });

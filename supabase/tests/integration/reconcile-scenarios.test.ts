@@ -61,8 +61,12 @@ describe.each<BackendFlavor>(["seed", "contract"])("against a %s backend", (flav
       const failed = (await history(f.db.pool, past)).at(-1);
       expect(failed).toMatchObject({ to_status: "failed", actor: "reconciler", reason: "heartbeat lost" });
       expect(failed.evidence).toMatchObject({
-        pass_id: body.pass_id, rule: "fail_heartbeat_lost", silent_for_s: HARD_S + 1, writer_silent_s: HARD_S + 1,
-        threshold_s: HARD_S, backend_answer: { kind: "unreachable" },
+        pass_id: body.pass_id,
+        rule: "fail_heartbeat_lost",
+        silent_for_s: HARD_S + 1,
+        writer_silent_s: HARD_S + 1,
+        threshold_s: HARD_S,
+        backend_answer: { kind: "unreachable" },
       });
     });
 
@@ -74,8 +78,12 @@ describe.each<BackendFlavor>(["seed", "contract"])("against a %s backend", (flav
       const held = await pass();
       expect(held).toMatchObject({ outcome: "held", held: true });
       expect(held.held_why).toContain("5 of 5 recently-alive jobs");
-      expect(held.held_why).toContain("Released when they are heard from, or once they are silent for the hard timeout");
-      for (const id of ids) expect(await jobRow(f.db.pool, id)).toMatchObject({ status: "running", effective_status: "stale" });
+      expect(held.held_why).toContain(
+        "Released when they are heard from, or once they are silent for the hard timeout",
+      );
+      for (const id of ids) {
+        expect(await jobRow(f.db.pool, id)).toMatchObject({ status: "running", effective_status: "stale" });
+      }
       const [run] = (await runs(f.db.pool)).slice(-1);
       expect(run.counts.held_why).toBe(held.held_why);
 
@@ -112,7 +120,9 @@ describe.each<BackendFlavor>(["seed", "contract"])("against a %s backend", (flav
       const row = await jobRow(f.db.pool, id);
       expect(row).toMatchObject({ status: "running", effective_status: "running", completed_at: null });
       expect((await history(f.db.pool, id)).at(-1)).toMatchObject({
-        from_status: "failed", to_status: "running", reason: "revived: a writer reported running after fail_lost",
+        from_status: "failed",
+        to_status: "running",
+        reason: "revived: a writer reported running after fail_lost",
       });
     });
 
@@ -152,7 +162,9 @@ describe.each<BackendFlavor>(["seed", "contract"])("against a %s backend", (flav
         expect(await pass()).toMatchObject({ applied: { fail_stalled: 1 } });
         const row = await jobRow(f.db.pool, id);
         expect(row.status).toBe("failed");
-        expect(row.status_reason).toMatch(/^stalled: backend says running, no progress for \d+ min, writer silent \d+ min$/);
+        expect(row.status_reason).toMatch(
+          /^stalled: backend says running, no progress for \d+ min, writer silent \d+ min$/,
+        );
         expect(row.status_evidence).toMatchObject({ rule: "fail_stalled", threshold_s: HARD_S });
         expect(row.status_evidence.writer_silent_s).toBeGreaterThan(HARD_S);
         expect(row.status_evidence.progress_silent_s).toBeGreaterThan(HARD_S);
@@ -214,7 +226,9 @@ describe.each<BackendFlavor>(["seed", "contract"])("against a %s backend", (flav
       if (seed) {
         expect(body).toMatchObject({ applied: { fail_lost: 1 } });
         expect(row.status).toBe("failed");
-        expect(row.status_reason).toMatch(/^lost: backend has no record \(it forgot the job; last progress seen \d+%, silent 2 min\)$/);
+        expect(row.status_reason).toMatch(
+          /^lost: backend has no record \(it forgot the job; last progress seen \d+%, silent 2 min\)$/,
+        );
       } else {
         expect(body).toMatchObject({ applied: { record_backend_terminal: 1 } });
         expect(row).toMatchObject({ status: "completed", status_reason: "backend reports completed" });
@@ -238,7 +252,9 @@ describe.each<BackendFlavor>(["seed", "contract"])("against a %s backend", (flav
       const body = await pass();
       expect(body).toMatchObject({ outcome: "applied", held: false });
       for (const id of ghosts) expect((await jobRow(f.db.pool, id)).status).toBe("failed");
-      for (const id of live) expect(await jobRow(f.db.pool, id)).toMatchObject({ status: "running", effective_status: "running" });
+      for (const id of live) {
+        expect(await jobRow(f.db.pool, id)).toMatchObject({ status: "running", effective_status: "running" });
+      }
       expect(Object.values(body.applied).reduce((n: number, v) => n + (v as number), 0)).toBeGreaterThanOrEqual(6);
     });
 
@@ -255,27 +271,30 @@ describe.each<BackendFlavor>(["seed", "contract"])("against a %s backend", (flav
   });
 
   describe("a user cancels through RLS", () => {
-    it(seed
-      ? "the request survives the next blind upsert, reads cancelling, and the backend's missing endpoint is recorded"
-      : "the request is forwarded, the backend stops the training, and the job reads cancelled", async () => {
-      const id = await runningJob("cancel-me");
-      expect(await requestCancelAsUser(f.db.pool, user, id)).toBe(1);
-      await train(id); // the legacy heartbeat upserts status = 'running'
-      expect(await jobRow(f.db.pool, id)).toMatchObject({ status: "running", effective_status: "cancelling" });
+    it(
+      seed
+        ? "the request survives the next blind upsert, reads cancelling, and the backend's missing endpoint is recorded"
+        : "the request is forwarded, the backend stops the training, and the job reads cancelled",
+      async () => {
+        const id = await runningJob("cancel-me");
+        expect(await requestCancelAsUser(f.db.pool, user, id)).toBe(1);
+        await train(id); // the legacy heartbeat upserts status = 'running'
+        expect(await jobRow(f.db.pool, id)).toMatchObject({ status: "running", effective_status: "cancelling" });
 
-      const body = await pass();
-      expect(body.cancels_forwarded).toBe(1);
-      const row = await jobRow(f.db.pool, id);
-      if (seed) {
-        expect(row).toMatchObject({ status: "running", effective_status: "cancelling" });
-        expect(row.cancel_answer).toMatch(/backend did not take the cancel \(HTTP 404/);
-        expect(f.sim.jobs.get(id)?.status).toBe("running"); // nothing could stop it: the view does not pretend
-      } else {
-        expect(row).toMatchObject({ status: "cancelled", effective_status: "cancelled" });
-        expect(row.cancel_answer).toMatch(/backend accepted the cancel/);
-        expect(f.sim.jobs.get(id)?.status).toBe("cancelled");
-      }
-      expect(await pass()).toMatchObject({ cancels_forwarded: 0 }); // forwarded once
-    });
+        const body = await pass();
+        expect(body.cancels_forwarded).toBe(1);
+        const row = await jobRow(f.db.pool, id);
+        if (seed) {
+          expect(row).toMatchObject({ status: "running", effective_status: "cancelling" });
+          expect(row.cancel_answer).toMatch(/backend did not take the cancel \(HTTP 404/);
+          expect(f.sim.jobs.get(id)?.status).toBe("running"); // nothing could stop it: the view does not pretend
+        } else {
+          expect(row).toMatchObject({ status: "cancelled", effective_status: "cancelled" });
+          expect(row.cancel_answer).toMatch(/backend accepted the cancel/);
+          expect(f.sim.jobs.get(id)?.status).toBe("cancelled");
+        }
+        expect(await pass()).toMatchObject({ cancels_forwarded: 0 }); // forwarded once
+      },
+    );
   });
 });

@@ -58,7 +58,9 @@ async function health(db: TestDatabase) {
 
 describe("the schedule", () => {
   it("holds reconcile-training-jobs every ten minutes in pg_cron, once, after the migrations", async () => {
-    const { rows } = await cronDb.query("select schedule, active from cron.job where jobname = 'reconcile-training-jobs'");
+    const { rows } = await cronDb.query(
+      "select schedule, active from cron.job where jobname = 'reconcile-training-jobs'",
+    );
     expect(rows).toEqual([{ schedule: "*/10 * * * *", active: true }]);
     expect(await storedCommand()).toBe("select jobs_private.invoke_reconcile_jobs('cron')");
   });
@@ -75,7 +77,9 @@ describe("the schedule", () => {
       // sender has run since ours was queued, and still has not sent ours.
       const probe = await f.db.pool.query("select net.http_get($1) as id", [f.fn.url]);
       await responseTo(f.db, probe.rows[0].id);
-      const sentEarly = await f.db.pool.query("select count(*)::int as n from net._http_response where id = $1", [requestId]);
+      const sentEarly = await f.db.pool.query("select count(*)::int as n from net._http_response where id = $1", [
+        requestId,
+      ]);
       expect(sentEarly.rows[0].n).toBe(0); // nothing is sent before the queuing transaction commits
       await client.query("commit");
     } finally {
@@ -83,8 +87,15 @@ describe("the schedule", () => {
     }
     const response = await responseTo(f.db, requestId);
     expect(response).toMatchObject({ status_code: 200, timed_out: false, error_msg: null });
-    expect(JSON.parse(response.content)).toMatchObject({ outcome: "applied", trigger: "cron", applied: { fail_lost: 1 } });
-    expect(await jobRow(f.db.pool, ghost)).toMatchObject({ status: "failed", status_reason: expect.stringMatching(/^lost: backend has no record/) });
+    expect(JSON.parse(response.content)).toMatchObject({
+      outcome: "applied",
+      trigger: "cron",
+      applied: { fail_lost: 1 },
+    });
+    expect(await jobRow(f.db.pool, ghost)).toMatchObject({
+      status: "failed",
+      status_reason: expect.stringMatching(/^lost: backend has no record/),
+    });
     expect((await runs(f.db.pool)).at(-1)).toMatchObject({ trigger: "cron", outcome: "applied" });
     expect(await health(f.db)).toMatchObject({ status: "healthy", overdue: false });
   });
@@ -97,7 +108,8 @@ describe("the schedule", () => {
     const queued = await f.db.pool.query("select count(*)::int as n from net.http_request_queue");
     expect(queued.rows[0].n).toBe(0);
     expect(await health(f.db)).toMatchObject({
-      status: "misconfigured", why: "Vault secret reconcile_jobs_url is missing: no request is being sent",
+      status: "misconfigured",
+      why: "Vault secret reconcile_jobs_url is missing: no request is being sent",
     });
   });
 
@@ -115,7 +127,10 @@ describe("the schedule", () => {
     await setVaultSecrets(f.db.url, "http://127.0.0.1:1/functions/v1/reconcile-jobs", TEST_SECRET);
     const { rows } = await f.db.pool.query(`${await storedCommand()} as request_id`);
     expect(await responseTo(f.db, rows[0].request_id)).toMatchObject({ status_code: null, timed_out: false });
-    expect(await health(f.db)).toMatchObject({ status: "failing", why: expect.stringContaining("Couldn't connect to server") });
+    expect(await health(f.db)).toMatchObject({
+      status: "failing",
+      why: expect.stringContaining("Couldn't connect to server"),
+    });
   });
 });
 
@@ -136,7 +151,8 @@ describe("the deploy script", () => {
     const run = promisify(execFile);
     const script = (secret: string) =>
       run("npx", ["--no-install", "tsx", join(repoRoot, "cli/set-vault-secrets.ts"), "--function-url", f.fn.url], {
-        cwd: repoRoot, env: { ...process.env, DATABASE_URL: f.db.url, RECONCILE_SECRET: secret },
+        cwd: repoRoot,
+        env: { ...process.env, DATABASE_URL: f.db.url, RECONCILE_SECRET: secret },
       });
     const first = await script("first-secret-0123456789");
     expect(first.stdout).toContain("reconcile_jobs_url: created");
@@ -157,37 +173,54 @@ describe("the deploy script", () => {
 const slowTestsOn = Boolean(process.env.CI || process.env.SLOW_TESTS);
 
 describe("a real pg_cron tick", () => {
-  it.runIf(slowTestsOn)("runs the stored command within a minute: one database gets a pass, one without secrets a failed run", async () => {
-    const bare = await freshDatabase(); // migrated, but no Vault secrets
-    const suffix = Math.random().toString(36).slice(2, 8);
-    const jobs = [`reconcile-tick-${suffix}`, `reconcile-tick-bare-${suffix}`];
-    const dbName = (url: string) => new URL(url).pathname.slice(1);
-    const ghost = await makeJob(f.db.pool, { silentSeconds: 86_400 });
-    const before = (await runs(f.db.pool)).length;
-    try {
-      // A copy of the job, every minute, pointed at the test databases by the real scheduler.
-      await cronDb.query("select cron.schedule_in_database($1, '* * * * *', $2, $3)", [jobs[0], await storedCommand(), dbName(f.db.url)]);
-      await cronDb.query("select cron.schedule_in_database($1, '* * * * *', $2, $3)", [jobs[1], await storedCommand(), dbName(bare.url)]);
-      const until = Date.now() + 90_000; // one minute boundary, plus slack
-      let details: { jobname: string; status: string; return_message: string }[] = [];
-      while (Date.now() < until) {
-        ({ rows: details } = await cronDb.query(
-          `select j.jobname, d.status, d.return_message from cron.job_run_details d join cron.job j using (jobid)
-           where j.jobname = any($1) and d.status in ('succeeded', 'failed')`, [jobs]));
-        // A pass's row appears when it claims its lease ('running'); wait for it to finish.
-        const finished = (await runs(f.db.pool)).slice(before).filter((r) => r.outcome !== "running");
-        if (details.length >= 2 && finished.length > 0) break;
-        await new Promise((r) => setTimeout(r, 500));
+  it.runIf(slowTestsOn)(
+    "runs the stored command within a minute: one database gets a pass, one without secrets a failed run",
+    async () => {
+      const bare = await freshDatabase(); // migrated, but no Vault secrets
+      const suffix = Math.random().toString(36).slice(2, 8);
+      const jobs = [`reconcile-tick-${suffix}`, `reconcile-tick-bare-${suffix}`];
+      const dbName = (url: string) => new URL(url).pathname.slice(1);
+      const ghost = await makeJob(f.db.pool, { silentSeconds: 86_400 });
+      const before = (await runs(f.db.pool)).length;
+      try {
+        // A copy of the job, every minute, pointed at the test databases by the real scheduler.
+        await cronDb.query("select cron.schedule_in_database($1, '* * * * *', $2, $3)", [
+          jobs[0],
+          await storedCommand(),
+          dbName(f.db.url),
+        ]);
+        await cronDb.query("select cron.schedule_in_database($1, '* * * * *', $2, $3)", [
+          jobs[1],
+          await storedCommand(),
+          dbName(bare.url),
+        ]);
+        const until = Date.now() + 90_000; // one minute boundary, plus slack
+        let details: { jobname: string; status: string; return_message: string }[] = [];
+        while (Date.now() < until) {
+          ({ rows: details } = await cronDb.query(
+            `select j.jobname, d.status, d.return_message from cron.job_run_details d join cron.job j using (jobid)
+           where j.jobname = any($1) and d.status in ('succeeded', 'failed')`,
+            [jobs],
+          ));
+          // A pass's row appears when it claims its lease ('running'); wait for it to finish.
+          const finished = (await runs(f.db.pool)).slice(before).filter((r) => r.outcome !== "running");
+          if (details.length >= 2 && finished.length > 0) break;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        expect(details.find((d) => d.jobname === jobs[0])).toMatchObject({ status: "succeeded" });
+        expect(details.find((d) => d.jobname === jobs[1])).toMatchObject({
+          status: "failed",
+          return_message: expect.stringContaining("Vault secret reconcile_jobs_url is missing"),
+        });
+        expect((await runs(f.db.pool)).slice(before).find((r) => r.outcome !== "running")).toMatchObject({
+          trigger: "cron",
+          outcome: "applied",
+        });
+        expect((await jobRow(f.db.pool, ghost)).status).toBe("failed");
+      } finally {
+        for (const job of jobs) await cronDb.query("select cron.unschedule($1)", [job]).catch(() => undefined);
+        await bare.drop();
       }
-      expect(details.find((d) => d.jobname === jobs[0])).toMatchObject({ status: "succeeded" });
-      expect(details.find((d) => d.jobname === jobs[1])).toMatchObject({
-        status: "failed", return_message: expect.stringContaining("Vault secret reconcile_jobs_url is missing"),
-      });
-      expect((await runs(f.db.pool)).slice(before).find((r) => r.outcome !== "running")).toMatchObject({ trigger: "cron", outcome: "applied" });
-      expect((await jobRow(f.db.pool, ghost)).status).toBe("failed");
-    } finally {
-      for (const job of jobs) await cronDb.query("select cron.unschedule($1)", [job]).catch(() => undefined);
-      await bare.drop();
-    }
-  });
+    },
+  );
 });

@@ -1,13 +1,27 @@
 import { describe, expect, it } from "vitest";
 import {
-  addChange, decide, emptyChangeColumns, type BackendAnswer, type ObservedJob,
+  addChange,
+  type BackendAnswer,
+  decide,
+  emptyChangeColumns,
+  type ObservedJob,
 } from "../../functions/_shared/reconcile/mod.ts";
 
 const policy = { graceMs: 120_000, hardTimeoutMs: 600_000 };
 const job = (over: Partial<ObservedJob> = {}): ObservedJob => ({
-  id: "00000000-0000-0000-0000-000000000001", status: "running", backendUrl: null,
-  observedUpdatedAt: "2026-11-29 12:00:00+00", silentMs: 180_000, writerSilentMs: 180_000, progressSilentMs: null,
-  marker: '{"p":0.5}', confirmationRunning: false, cancelPending: false, progress: null, presumedDead: false, ...over,
+  id: "00000000-0000-0000-0000-000000000001",
+  status: "running",
+  backendUrl: null,
+  observedUpdatedAt: "2026-11-29 12:00:00+00",
+  silentMs: 180_000,
+  writerSilentMs: 180_000,
+  progressSilentMs: null,
+  marker: '{"p":0.5}',
+  confirmationRunning: false,
+  cancelPending: false,
+  progress: null,
+  presumedDead: false,
+  ...over,
 });
 const columnsFor = (j: ObservedJob, answer: BackendAnswer) => {
   const c = emptyChangeColumns();
@@ -21,7 +35,11 @@ describe("addChange: the apply writes what decide said, nothing else", () => {
     expect(c).toMatchObject({ actions: ["fail_lost"], newStatus: ["failed"], completedAt: [null], markers: [null] });
     expect(c.reasons[0]).toMatch(/^lost: backend has no record/);
     expect(JSON.parse(c.evidence[0]!)).toMatchObject({
-      rule: "fail_lost", backend_url: "http://127.0.0.1:8000", observed_status: "running", silent_for_s: 180, threshold_s: 120,
+      rule: "fail_lost",
+      backend_url: "http://127.0.0.1:8000",
+      observed_status: "running",
+      silent_for_s: 180,
+      threshold_s: 120,
     });
   });
 
@@ -31,7 +49,12 @@ describe("addChange: the apply writes what decide said, nothing else", () => {
   });
 
   it("an adopted status: the reason decide gave, with evidence", () => {
-    const c = columnsFor(job({ status: "queued" }), { kind: "alive", status: "running", marker: '{"p":0.6}', progress: 0.6 });
+    const c = columnsFor(job({ status: "queued" }), {
+      kind: "alive",
+      status: "running",
+      marker: '{"p":0.6}',
+      progress: 0.6,
+    });
     expect(c.reasons).toEqual(["backend reports running"]);
     expect(JSON.parse(c.evidence[0]!)).toMatchObject({ rule: "confirm_alive", threshold_s: null });
   });

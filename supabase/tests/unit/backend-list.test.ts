@@ -17,7 +17,11 @@ function session(answer: (url: URL) => Answer): { backend: BackendSession; asked
     return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
   }) as unknown as typeof globalThis.fetch;
   const backend = openBackend("http://127.0.0.1:9", {
-    fetch, requestTimeoutMs: 5_000, concurrency: 4, maxStatusBytes: 1e6, maxListBytes: 8e6,
+    fetch,
+    requestTimeoutMs: 5_000,
+    concurrency: 4,
+    maxStatusBytes: 1e6,
+    maxListBytes: 8e6,
     signal: new AbortController().signal,
   });
   return { backend, asked };
@@ -40,7 +44,12 @@ describe("a backend's list", () => {
     const { backend, asked } = session((url) => {
       const cursor = url.searchParams.get("cursor") ?? "";
       const page = ids.filter((id) => id > cursor).slice(0, Number(url.searchParams.get("limit") ?? 1_000));
-      return { body: { jobs: page.map(entry), next_cursor: page.length > 0 && page.at(-1) !== ids.at(-1) ? page.at(-1) : null } };
+      return {
+        body: {
+          jobs: page.map(entry),
+          next_cursor: page.length > 0 && page.at(-1) !== ids.at(-1) ? page.at(-1) : null,
+        },
+      };
     });
     expect(await kinds(backend, ids.slice(0, 2_000))).toEqual(new Set(["alive"]));
     expect(await kinds(backend, ids.slice(2_000))).toEqual(new Set(["alive"]));

@@ -1,15 +1,25 @@
 import { describe, expect, it } from "vitest";
 import {
-  bearerMatches, loadFunctionConfig, loadPassConfig, parseJobEntry,
+  bearerMatches,
+  loadFunctionConfig,
+  loadPassConfig,
+  parseJobEntry,
 } from "../../functions/_shared/reconcile/mod.ts";
 import { parseInterval } from "../../../cli/reconcile.ts";
 
-const env = { RECONCILE_SECRET: "s".repeat(32), BACKEND_URL: "http://127.0.0.1:8000/", SUPABASE_DB_URL: "postgresql://x@h/db" };
+const env = {
+  RECONCILE_SECRET: "s".repeat(32),
+  BACKEND_URL: "http://127.0.0.1:8000/",
+  SUPABASE_DB_URL: "postgresql://x@h/db",
+};
 
 describe("configuration", () => {
   it("loads with defaults: 10-minute hard timeout, 50% / 5-job guard", () => {
     const loaded = loadFunctionConfig(env);
-    expect(loaded).toMatchObject({ ok: true, config: { backendUrl: "http://127.0.0.1:8000", hardTimeoutMs: 600_000, guardShare: 0.5, guardMinJobs: 5 } });
+    expect(loaded).toMatchObject({
+      ok: true,
+      config: { backendUrl: "http://127.0.0.1:8000", hardTimeoutMs: 600_000, guardShare: 0.5, guardMinJobs: 5 },
+    });
   });
 
   it.each([
@@ -18,9 +28,16 @@ describe("configuration", () => {
     ["BACKEND_URL", { BACKEND_URL: "" }, "configuration: BACKEND_URL is not set"],
     ["a non-http BACKEND_URL", { BACKEND_URL: "ftp://x" }, "configuration: BACKEND_URL must be an http(s) URL"],
     ["SUPABASE_DB_URL", { SUPABASE_DB_URL: undefined }, "configuration: SUPABASE_DB_URL is not set"],
-    ["a bad number", { RECONCILE_GUARD_SHARE: "lots" }, "configuration: RECONCILE_GUARD_SHARE must be a number from 0 to 1"],
-    ["a timeout past the deadline", { RECONCILE_REQUEST_TIMEOUT_MS: "9000", RECONCILE_DEADLINE_MS: "5000" },
-      "configuration: RECONCILE_REQUEST_TIMEOUT_MS must be shorter than RECONCILE_DEADLINE_MS"],
+    [
+      "a bad number",
+      { RECONCILE_GUARD_SHARE: "lots" },
+      "configuration: RECONCILE_GUARD_SHARE must be a number from 0 to 1",
+    ],
+    [
+      "a timeout past the deadline",
+      { RECONCILE_REQUEST_TIMEOUT_MS: "9000", RECONCILE_DEADLINE_MS: "5000" },
+      "configuration: RECONCILE_REQUEST_TIMEOUT_MS must be shorter than RECONCILE_DEADLINE_MS",
+    ],
   ])("names the setting when %s is wrong, never its value", (_label, override, message) => {
     const loaded = loadFunctionConfig({ ...env, ...override });
     expect(loaded).toEqual({ ok: false, error: message });
@@ -45,14 +62,37 @@ describe("bearer secret", () => {
 describe("parsing a backend's job entry", () => {
   it.each([
     [{ status: "running" }, { kind: "alive", status: "running", marker: null, progress: null }],
-    [{ status: "running", progress: 0.5, current_step: 50, updated_at: "2026-11-29T10:00:00Z" },
-      { kind: "alive", status: "running", marker: '{"p":0.5,"s":50,"t":"2026-11-29T10:00:00Z"}', progress: 0.5 }],
-    [{ status: "queued", progress: "half", step: 3 }, { kind: "alive", status: "queued", marker: '{"s":3}', progress: null }],
-    [{ status: "completed", completed_at: "2026-11-29T10:00:00Z" }, { kind: "terminal", status: "completed", error: null, finishedAt: "2026-11-29T10:00:00Z" }],
-    [{ status: "failed", error: "OOM", completed_at: "not a date" }, { kind: "terminal", status: "failed", error: "OOM", finishedAt: null, note: 'completed_at ignored "not a date": not ISO 8601' }],
+    [{ status: "running", progress: 0.5, current_step: 50, updated_at: "2026-11-29T10:00:00Z" }, {
+      kind: "alive",
+      status: "running",
+      marker: '{"p":0.5,"s":50,"t":"2026-11-29T10:00:00Z"}',
+      progress: 0.5,
+    }],
+    [{ status: "queued", progress: "half", step: 3 }, {
+      kind: "alive",
+      status: "queued",
+      marker: '{"s":3}',
+      progress: null,
+    }],
+    [{ status: "completed", completed_at: "2026-11-29T10:00:00Z" }, {
+      kind: "terminal",
+      status: "completed",
+      error: null,
+      finishedAt: "2026-11-29T10:00:00Z",
+    }],
+    [{ status: "failed", error: "OOM", completed_at: "not a date" }, {
+      kind: "terminal",
+      status: "failed",
+      error: "OOM",
+      finishedAt: null,
+      note: 'completed_at ignored "not a date": not ISO 8601',
+    }],
   ])("reads %j", (entry, expected) => expect(parseJobEntry(entry)).toEqual(expected));
 
-  it.each([[null], ["running"], [[]], [{ status: 42 }], [{ status: "RUNNING" }], [{ status: "stale" }], [{ status: "failed", error: 7 }]])(
+  it.each([[null], ["running"], [[]], [{ status: 42 }], [{ status: "RUNNING" }], [{ status: "stale" }], [{
+    status: "failed",
+    error: 7,
+  }]])(
     "rejects %j as malformed",
     (entry) => expect(parseJobEntry(entry)).toBeNull(),
   );

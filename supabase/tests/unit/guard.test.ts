@@ -3,9 +3,20 @@ import { type Action, applyMassOutageGuard, describeHolds } from "../../function
 
 const HARD = 600_000;
 const write = { completedAt: null, marker: null, thresholdMs: null };
-const lost: Action = { type: "fail_lost", newStatus: "failed", reason: "lost: backend has no record", ...write, thresholdMs: 1 };
+const lost: Action = {
+  type: "fail_lost",
+  newStatus: "failed",
+  reason: "lost: backend has no record",
+  ...write,
+  thresholdMs: 1,
+};
 const alive: Action = { type: "confirm_alive", newStatus: "running", reason: null, ...write };
-const done: Action = { type: "record_backend_terminal", newStatus: "completed", reason: "backend reports completed", ...write };
+const done: Action = {
+  type: "record_backend_terminal",
+  newStatus: "completed",
+  reason: "backend reports completed",
+  ...write,
+};
 const policy = { share: 0.5, minJobs: 5, hardTimeoutMs: HARD };
 /** Decisions on one backend, each job heard from `silentMs` ago. */
 const on = (backendUrl: string, silentMs: number, ...actions: Action[]) =>
@@ -15,12 +26,22 @@ describe("mass-outage guard: it weighs sudden deaths only", () => {
   it("holds when more than half of a backend's recently-alive jobs, and at least five, would be presumed dead", () => {
     const result = applyMassOutageGuard(on("a", 150_000, lost, lost, lost, lost, lost, alive), policy);
     expect(result.held).toBe(true);
-    expect(result.decisions.map((d) => d.action.type)).toEqual(["leave", "leave", "leave", "leave", "leave", "confirm_alive"]);
+    expect(result.decisions.map((d) => d.action.type)).toEqual([
+      "leave",
+      "leave",
+      "leave",
+      "leave",
+      "leave",
+      "confirm_alive",
+    ]);
     expect(describeHolds(result.holds, HARD)).toContain("5 of 6 recently-alive jobs on a");
   });
 
   it("lets exactly half through (must not hold)", () => {
-    const result = applyMassOutageGuard(on("a", 1_000, lost, lost, lost, lost, lost, alive, alive, alive, alive, alive), policy);
+    const result = applyMassOutageGuard(
+      on("a", 1_000, lost, lost, lost, lost, lost, alive, alive, alive, alive, alive),
+      policy,
+    );
     expect(result.held).toBe(false);
     expect(result.presumedDeaths).toBe(5);
   });
@@ -43,9 +64,19 @@ describe("mass-outage guard: it weighs sudden deaths only", () => {
   });
 
   it("is per backend: one backend's outage holds its own jobs, never another's", () => {
-    const result = applyMassOutageGuard([...on("a", 1_000, lost, lost, lost, lost, lost), ...on("b", 200_000, lost)], policy);
+    const result = applyMassOutageGuard(
+      [...on("a", 1_000, lost, lost, lost, lost, lost), ...on("b", 200_000, lost)],
+      policy,
+    );
     expect(result.holds.map((h) => h.backendUrl)).toEqual(["a"]);
-    expect(result.decisions.map((d) => d.action.type)).toEqual(["leave", "leave", "leave", "leave", "leave", "fail_lost"]);
+    expect(result.decisions.map((d) => d.action.type)).toEqual([
+      "leave",
+      "leave",
+      "leave",
+      "leave",
+      "leave",
+      "fail_lost",
+    ]);
   });
 
   it("never holds what the backend itself reported", () => {

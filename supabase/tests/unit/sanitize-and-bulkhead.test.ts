@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import {
-  applyWithBulkhead, bearerMatches, checkBackendUrl, normalizeBackendUrl, storableDeep, storableText, strictTimestamp, withoutCredentials,
+  applyWithBulkhead,
+  bearerMatches,
+  checkBackendUrl,
+  normalizeBackendUrl,
+  storableDeep,
+  storableText,
+  strictTimestamp,
+  withoutCredentials,
 } from "../../functions/_shared/reconcile/mod.ts";
 
 describe("storableText", () => {
@@ -24,21 +31,38 @@ describe("storableText", () => {
 });
 
 describe("strictTimestamp", () => {
-  it.each(["2026-11-29T10:00:00Z", "2026-11-29T10:00:00.123456", "2024-02-29", "2026-11-29 10:00:00+05:30"])("keeps %s", (raw) =>
-    expect(strictTimestamp(raw)).toEqual({ value: raw, note: null }));
+  it.each(["2026-11-29T10:00:00Z", "2026-11-29T10:00:00.123456", "2024-02-29", "2026-11-29 10:00:00+05:30"])(
+    "keeps %s",
+    (raw) => expect(strictTimestamp(raw)).toEqual({ value: raw, note: null }),
+  );
   it.each([
-    ["June 2024", "not ISO 8601"], ["2024-02-30", "no such day"], ["2023-02-29", "no such day"], ["1969-12-31", "year outside 2000-2100"],
-    ["2026-13-01", "no such month"], ["2026-01-01T24:00:00Z", "no such time of day"], ["2026-01-01T10:00:00+16:00", "no such time zone offset"],
-    ["1e10", "not ISO 8601"], ["", "not ISO 8601"],
-  ])("refuses %s: %s", (raw, why) => expect(strictTimestamp(raw)).toEqual({ value: null, note: `ignored ${JSON.stringify(raw)}: ${why}` }));
+    ["June 2024", "not ISO 8601"],
+    ["2024-02-30", "no such day"],
+    ["2023-02-29", "no such day"],
+    ["1969-12-31", "year outside 2000-2100"],
+    ["2026-13-01", "no such month"],
+    ["2026-01-01T24:00:00Z", "no such time of day"],
+    ["2026-01-01T10:00:00+16:00", "no such time zone offset"],
+    ["1e10", "not ISO 8601"],
+    ["", "not ISO 8601"],
+  ])(
+    "refuses %s: %s",
+    (raw, why) => expect(strictTimestamp(raw)).toEqual({ value: null, note: `ignored ${JSON.stringify(raw)}: ${why}` }),
+  );
 });
 
 describe("checkBackendUrl", () => {
-  it.each(["http://127.0.0.1:8000", "https://gpu.example.com/training"])("accepts %s", (url) => expect(checkBackendUrl(url)).toEqual({ ok: true }));
-  it.each([["data:,x", "backend_url must be http or https, not data:"], ["file:///etc/passwd", "backend_url must be http or https, not file:"],
-    ["http://a:b@h", "backend_url must not carry credentials"], ["not a url", "backend_url is not a valid URL"],
-    ["http://h/?x=1", "backend_url must not have a query or fragment"]])("refuses %s", (url, reason) =>
-    expect(checkBackendUrl(url)).toEqual({ ok: false, reason }));
+  it.each(["http://127.0.0.1:8000", "https://gpu.example.com/training"])(
+    "accepts %s",
+    (url) => expect(checkBackendUrl(url)).toEqual({ ok: true }),
+  );
+  it.each([
+    ["data:,x", "backend_url must be http or https, not data:"],
+    ["file:///etc/passwd", "backend_url must be http or https, not file:"],
+    ["http://a:b@h", "backend_url must not carry credentials"],
+    ["not a url", "backend_url is not a valid URL"],
+    ["http://h/?x=1", "backend_url must not have a query or fragment"],
+  ])("refuses %s", (url, reason) => expect(checkBackendUrl(url)).toEqual({ ok: false, reason }));
 });
 
 describe("applyWithBulkhead", () => {
@@ -82,7 +106,9 @@ describe("bearer scheme", () => {
 
 describe("backend URLs in records and in the guard", () => {
   it("spells one backend one way, whatever the row wrote", () => {
-    expect(["http://TRAINER.example:80/", "http://trainer.example", "http://trainer.example//"].map(normalizeBackendUrl))
+    expect(
+      ["http://TRAINER.example:80/", "http://trainer.example", "http://trainer.example//"].map(normalizeBackendUrl),
+    )
       .toEqual(["http://trainer.example", "http://trainer.example", "http://trainer.example"]);
     expect(normalizeBackendUrl("http://u:p@h/")).toBe("http://u:p@h/"); // left for the check to refuse
   });

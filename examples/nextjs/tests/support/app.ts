@@ -3,7 +3,10 @@
 // backend secret set.
 import { freePort } from "../../../../dev/lib/serve-function.ts";
 import {
-  ensureNextExampleBuilt, ensureNextExampleDeps, type RunningNextExample, startNextExample,
+  ensureNextExampleBuilt,
+  ensureNextExampleDeps,
+  type RunningNextExample,
+  startNextExample,
 } from "../../../../dev/lib/nextjs-example.ts";
 import { freshDatabase, type TestDatabase } from "../../../../dev/lib/database.ts";
 import { makeUser } from "../../../../dev/lib/jobs.ts";
@@ -29,11 +32,16 @@ export async function kitFixture(): Promise<KitFixture> {
     env: { DATABASE_URL: db.url, EXAMPLE_USER_ID: userId, TRAINING_BACKEND_SECRET: BACKEND_SECRET },
   });
   return {
-    db, app, userId,
+    db,
+    app,
+    userId,
     async persist(body, secret = BACKEND_SECRET) {
       const response = await fetch(`${app.url}/api/training/local/jobs`, {
         method: "POST",
-        headers: { "content-type": "application/json", ...(secret === null ? {} : { authorization: `Bearer ${secret}` }) },
+        headers: {
+          "content-type": "application/json",
+          ...(secret === null ? {} : { authorization: `Bearer ${secret}` }),
+        },
         body: typeof body === "string" ? body : JSON.stringify(body),
       });
       return { status: response.status, body: await response.json() };

@@ -30,7 +30,9 @@ export function parseJobEntry(entry: unknown): BackendAnswer | null {
   if (isActiveStatus(status)) {
     const progress = (entry as Record<string, unknown>).progress;
     return {
-      kind: "alive", status, marker: progressMarker(entry as Record<string, unknown>),
+      kind: "alive",
+      status,
+      marker: progressMarker(entry as Record<string, unknown>),
       progress: typeof progress === "number" && Number.isFinite(progress) ? progress : null,
     };
   }

@@ -6,7 +6,7 @@
 // bounded concurrency. Every failure is "unreachable" for the jobs it covers.
 import { errorMessage, getJson } from "./http-json.ts";
 import { cursorBefore, fetchListAnswer, ListPagingError, ListReader, QUERY_REFUSED } from "./list-pages.ts";
-import { canonicalJobId, MAX_ERROR_TEXT, type BackendAnswer, parseJobEntry } from "./backend-answer.ts";
+import { type BackendAnswer, canonicalJobId, MAX_ERROR_TEXT, parseJobEntry } from "./backend-answer.ts";
 import { storableDeep } from "./sanitize.ts";
 
 export interface BackendAskOptions {
@@ -57,11 +57,17 @@ export function openBackend(url: string, options: BackendAskOptions): BackendSes
   let error: string | null = null;
   let brokeOff = false;
   const unreachable = (jobIds: string[], detail: string): BackendReport => ({
-    url, mode: "list", reachable: false, error: detail,
+    url,
+    mode: "list",
+    reachable: false,
+    error: detail,
     answers: new Map(jobIds.map((id) => [id, { kind: "unreachable", detail }])),
   });
   const listed = (jobIds: string[], byId: Map<string, BackendAnswer>): BackendReport => ({
-    url, mode: "list", reachable: true, error: null,
+    url,
+    mode: "list",
+    reachable: true,
+    error: null,
     answers: new Map(jobIds.map((id) => [id, byId.get(id) ?? { kind: "unknown", via: "absent-from-list" }])),
   });
   return {
@@ -88,7 +94,9 @@ export function openBackend(url: string, options: BackendAskOptions): BackendSes
         }
       }
       asked += jobIds.length;
-      if (report.mode === "per-job") usable += [...report.answers.values()].filter((o) => o.kind !== "unreachable").length;
+      if (report.mode === "per-job") {
+        usable += [...report.answers.values()].filter((o) => o.kind !== "unreachable").length;
+      }
       error ??= report.error;
       return storableReport(report);
     },
@@ -127,7 +135,10 @@ async function startListing(url: string, jobIds: string[], options: BackendAskOp
     return { kind: "whole", byId: new Map(answer.entries.map(([id, seen]) => [canonicalJobId(id), seen])) };
   }
   try {
-    return { kind: "paged", reader: new ListReader(url, options, cursor, { entries: answer.entries, next: answer.next }) };
+    return {
+      kind: "paged",
+      reader: new ListReader(url, options, cursor, { entries: answer.entries, next: answer.next }),
+    };
   } catch (failure) {
     if (failure instanceof ListPagingError) return { kind: "failed", detail: failure.message };
     throw failure;
@@ -151,14 +162,20 @@ async function askEach(url: string, jobIds: string[], options: BackendAskOptions
   }
   await Promise.all(Array.from({ length: Math.min(options.concurrency, jobIds.length) }, worker));
   return {
-    url, mode: "per-job", reachable: jobIds.length === 0 ? true : usable > 0, error: firstError, answers,
+    url,
+    mode: "per-job",
+    reachable: jobIds.length === 0 ? true : usable > 0,
+    error: firstError,
+    answers,
   };
 }
 
 async function askOne(url: string, id: string, options: BackendAskOptions): Promise<BackendAnswer> {
   if (options.signal.aborted) return { kind: "unreachable", detail: "pass deadline reached" };
   const answer = await getJson(`${url}/api/training/status/${encodeURIComponent(id)}`, {
-    ...options, timeoutMs: options.requestTimeoutMs, maxBytes: options.maxStatusBytes,
+    ...options,
+    timeoutMs: options.requestTimeoutMs,
+    maxBytes: options.maxStatusBytes,
   });
   if (!answer.ok) return { kind: "unreachable", detail: answer.detail };
   // 404 counts as "no such job" only with a JSON body: a proxy's HTML 404 says nothing about jobs.
@@ -186,12 +203,18 @@ export async function forwardCancel(url: string, id: string, options: BackendAsk
   const signal = AbortSignal.any([options.signal, AbortSignal.timeout(options.requestTimeoutMs)]);
   try {
     const response = await options.fetch(`${url}/api/training/cancel/${encodeURIComponent(id)}`, {
-      method: "POST", headers: { accept: "application/json" }, signal, redirect: "manual",
+      method: "POST",
+      headers: { accept: "application/json" },
+      signal,
+      redirect: "manual",
     });
     await response.body?.cancel();
     if (response.ok) return { delivered: true, answer: `backend accepted the cancel (HTTP ${response.status})` };
     if (CANCEL_NOT_OFFERED.has(response.status)) {
-      return { delivered: true, answer: `backend did not take the cancel (HTTP ${response.status}: no cancel endpoint, or no such job)` };
+      return {
+        delivered: true,
+        answer: `backend did not take the cancel (HTTP ${response.status}: no cancel endpoint, or no such job)`,
+      };
     }
     return { delivered: false, answer: `cancel not delivered: HTTP ${response.status}` };
   } catch (error) {

@@ -19,8 +19,12 @@ export function checkBackendUrl(raw: string): BackendUrlCheck {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     return { ok: false, reason: `backend_url must be http or https, not ${url.protocol.slice(0, 20)}` };
   }
-  if (url.username !== "" || url.password !== "") return { ok: false, reason: "backend_url must not carry credentials" };
-  if (url.search !== "" || url.hash !== "") return { ok: false, reason: "backend_url must not have a query or fragment" };
+  if (url.username !== "" || url.password !== "") {
+    return { ok: false, reason: "backend_url must not carry credentials" };
+  }
+  if (url.search !== "" || url.hash !== "") {
+    return { ok: false, reason: "backend_url must not have a query or fragment" };
+  }
   return { ok: true };
 }
 
@@ -31,7 +35,10 @@ export function openCheckedBackend(url: string, options: BackendAskOptions): Bac
   const answer = { kind: "unreachable", detail: `misconfigured: ${check.reason}` } as const;
   return {
     ask: async (jobIds) => ({
-      url, mode: "misconfigured", reachable: false, error: check.reason,
+      url,
+      mode: "misconfigured",
+      reachable: false,
+      error: check.reason,
       answers: new Map(jobIds.map((id) => [id, answer])),
     }),
     summary: () => ({ mode: "misconfigured", reachable: false, error: check.reason }),

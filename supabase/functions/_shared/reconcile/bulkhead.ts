@@ -35,7 +35,9 @@ export function rowCount(columns: object): number {
 /** Rows [start, end) of every array property; other properties are copied as they are. */
 export function sliceRows<T extends object>(columns: T, start: number, end: number): T {
   const part: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(columns)) part[key] = Array.isArray(value) ? value.slice(start, end) : value;
+  for (const [key, value] of Object.entries(columns)) {
+    part[key] = Array.isArray(value) ? value.slice(start, end) : value;
+  }
   return part as T;
 }
 

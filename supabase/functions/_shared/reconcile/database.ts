@@ -9,21 +9,53 @@ export interface Queryable {
   query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
 }
 
-/** One observed job as jobs_private.observe_reconcile_page() sends it (fields: see the migration add_reconcile_passes). */
+/**
+ * One observed job as jobs_private.observe_reconcile_page() sends it (fields: see the migration add_reconcile_passes).
+ */
 type ObservedRow = [
-  id: string, status: JobStatus, backendUrl: string | null, observedUpdatedAt: string,
-  silentMs: number, writerSilentMs: number, progressSilentMs: number | null, marker: string | null,
-  confirmationRunning: boolean, cancelPending: boolean, progress: number | null, presumedDead: boolean,
+  id: string,
+  status: JobStatus,
+  backendUrl: string | null,
+  observedUpdatedAt: string,
+  silentMs: number,
+  writerSilentMs: number,
+  progressSilentMs: number | null,
+  marker: string | null,
+  confirmationRunning: boolean,
+  cancelPending: boolean,
+  progress: number | null,
+  presumedDead: boolean,
 ];
 
 function toObservedJob(
-  [id, status, backendUrl, observedUpdatedAt, silentMs, writerSilentMs, progressSilentMs, marker,
-    confirmationRunning, cancelPending, progress, presumedDead]: ObservedRow,
+  [
+    id,
+    status,
+    backendUrl,
+    observedUpdatedAt,
+    silentMs,
+    writerSilentMs,
+    progressSilentMs,
+    marker,
+    confirmationRunning,
+    cancelPending,
+    progress,
+    presumedDead,
+  ]: ObservedRow,
 ): ObservedJob {
   return {
-    id, status, backendUrl, observedUpdatedAt, silentMs: Number(silentMs), writerSilentMs: Number(writerSilentMs),
-    progressSilentMs: progressSilentMs === null ? null : Number(progressSilentMs), marker,
-    confirmationRunning, cancelPending, progress: progress === null ? null : Number(progress), presumedDead,
+    id,
+    status,
+    backendUrl,
+    observedUpdatedAt,
+    silentMs: Number(silentMs),
+    writerSilentMs: Number(writerSilentMs),
+    progressSilentMs: progressSilentMs === null ? null : Number(progressSilentMs),
+    marker,
+    confirmationRunning,
+    cancelPending,
+    progress: progress === null ? null : Number(progress),
+    presumedDead,
   };
 }
 
@@ -37,7 +69,8 @@ export const WHOLE_FLEET: Shard = { shard: 0, shards: 1 };
 
 /** Claims the shard's lease (a dry run claims nothing). */
 export async function claimPass(
-  db: Queryable, o: { passId: string; trigger: string; leaseMs: number; dryRun: boolean } & Shard,
+  db: Queryable,
+  o: { passId: string; trigger: string; leaseMs: number; dryRun: boolean } & Shard,
 ): Promise<{ skipped: true; runningPass: string } | { skipped: false }> {
   const { rows } = await db.query(
     `select jobs_private.claim_reconcile_pass($1, $2, make_interval(secs => $3::double precision / 1000), $4, $5, $6) as claimed`,
@@ -49,7 +82,8 @@ export async function claimPass(
 
 /** Up to `limit` observed jobs after `after` (by id) in the shard; fewer means the last page. */
 export async function observePage(
-  db: Queryable, o: { after: string | null; limit: number; reviveWindowMs: number } & Shard,
+  db: Queryable,
+  o: { after: string | null; limit: number; reviveWindowMs: number } & Shard,
 ): Promise<ObservedJob[]> {
   const { rows } = await db.query(
     `select jobs_private.observe_reconcile_page($1, $2, make_interval(secs => $3::double precision / 1000), $4, $5) as page`,
@@ -58,13 +92,29 @@ export async function observePage(
   return (rows[0]?.page as ObservedRow[]).map(toObservedJob);
 }
 
-const CHANGE_PARAMS = "$3::uuid[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::jsonb[], $11::text[]";
-const changeValues = (c: ChangeColumns) =>
-  [c.jobIds, c.observedStatus, c.observedUpdatedAt, c.actions, c.newStatus, c.reasons, c.completedAt, c.evidence, c.markers];
+const CHANGE_PARAMS =
+  "$3::uuid[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::jsonb[], $11::text[]";
+const changeValues = (
+  c: ChangeColumns,
+) => [
+  c.jobIds,
+  c.observedStatus,
+  c.observedUpdatedAt,
+  c.actions,
+  c.newStatus,
+  c.reasons,
+  c.completedAt,
+  c.evidence,
+  c.markers,
+];
 
 /** One page's changes and cancels, guarded; the pass itself is not recorded (its lease stays held). */
 export async function applyChanges(
-  db: Queryable, passId: string, confirmForMs: number, c: ChangeColumns, cancels: CancelColumns,
+  db: Queryable,
+  passId: string,
+  confirmForMs: number,
+  c: ChangeColumns,
+  cancels: CancelColumns,
 ): Promise<{ applied: Record<string, number>; conflicts: number }> {
   const { rows } = await db.query(
     `select jobs_private.apply_reconcile_changes($1::uuid, make_interval(secs => $2::double precision / 1000), ${CHANGE_PARAMS},
@@ -75,7 +125,12 @@ export async function applyChanges(
 }
 
 /** Parks sudden deaths (with their backends) until the guard has seen every page. */
-export async function deferChanges(db: Queryable, passId: string, backendUrls: string[], c: ChangeColumns): Promise<void> {
+export async function deferChanges(
+  db: Queryable,
+  passId: string,
+  backendUrls: string[],
+  c: ChangeColumns,
+): Promise<void> {
   await db.query(
     `select jobs_private.defer_reconcile_changes($1::uuid, $2::text[], ${CHANGE_PARAMS})`,
     [passId, backendUrls, ...changeValues(c)],
@@ -84,7 +139,10 @@ export async function deferChanges(db: Queryable, passId: string, backendUrls: s
 
 /** Applies the parked changes of the released backends, drops the rest. */
 export async function applyDeferred(
-  db: Queryable, passId: string, confirmForMs: number, release: string[],
+  db: Queryable,
+  passId: string,
+  confirmForMs: number,
+  release: string[],
 ): Promise<{ applied: Record<string, number>; conflicts: number }> {
   const { rows } = await db.query(
     `select jobs_private.apply_deferred_reconcile_changes($1::uuid, make_interval(secs => $2::double precision / 1000), $3::text[]) as result`,
@@ -113,8 +171,15 @@ export interface ChangeColumns {
 
 export function emptyChangeColumns(): ChangeColumns {
   return {
-    jobIds: [], observedStatus: [], observedUpdatedAt: [], actions: [], newStatus: [], reasons: [], completedAt: [],
-    evidence: [], markers: [],
+    jobIds: [],
+    observedStatus: [],
+    observedUpdatedAt: [],
+    actions: [],
+    newStatus: [],
+    reasons: [],
+    completedAt: [],
+    evidence: [],
+    markers: [],
   };
 }
 
@@ -127,7 +192,9 @@ export interface CancelColumns {
 
 /** Records the pass's outcome and releases its lease; its changes were applied page by page. */
 export async function finishPass(db: Queryable, pass: object): Promise<Record<string, unknown>> {
-  const { rows } = await db.query("select jobs_private.finish_reconcile_pass($1::jsonb) as summary", [JSON.stringify(pass)]);
+  const { rows } = await db.query("select jobs_private.finish_reconcile_pass($1::jsonb) as summary", [
+    JSON.stringify(pass),
+  ]);
   return rows[0]?.summary as Record<string, unknown>;
 }
 

@@ -105,9 +105,15 @@ export function decide(job: ObservedJob, answer: BackendAnswer, policy: Decision
       return presumedDeath("fail_lost", lostReason(job), policy.graceMs);
     case "unreachable":
       // The seed's own rule still applies when the backend cannot be asked.
-      if (job.silentMs <= policy.hardTimeoutMs) return { type: "leave", why: "backend unreachable, within hard timeout" };
+      if (job.silentMs <= policy.hardTimeoutMs) {
+        return { type: "leave", why: "backend unreachable, within hard timeout" };
+      }
       return {
-        type: "fail_heartbeat_lost", newStatus: "failed", reason: REASON_HEARTBEAT_LOST, completedAt: null, marker: null,
+        type: "fail_heartbeat_lost",
+        newStatus: "failed",
+        reason: REASON_HEARTBEAT_LOST,
+        completedAt: null,
+        marker: null,
         thresholdMs: policy.hardTimeoutMs,
       };
     default: {
@@ -143,7 +149,11 @@ function decidePresumedDead(job: ObservedJob, seen: BackendAnswer): Action {
   if (seen.kind === "terminal") return recordTerminal(seen, true);
   if (seen.kind === "alive" && moved(job.marker, seen.marker)) {
     return {
-      type: "revive", newStatus: seen.status, marker: seen.marker, completedAt: null, thresholdMs: null,
+      type: "revive",
+      newStatus: seen.status,
+      marker: seen.marker,
+      completedAt: null,
+      thresholdMs: null,
       reason: `revived: backend shows progress (${seen.status}) after a presumed death`,
     };
   }
@@ -169,7 +179,14 @@ function adopt(
   seen: Extract<BackendAnswer, { kind: "alive" }>,
 ): Action {
   const reason = seen.status === job.status ? null : `backend reports ${seen.status}`;
-  return { type, newStatus: seen.status, reason, completedAt: null, marker: seen.marker ?? job.marker, thresholdMs: null };
+  return {
+    type,
+    newStatus: seen.status,
+    reason,
+    completedAt: null,
+    marker: seen.marker ?? job.marker,
+    thresholdMs: null,
+  };
 }
 
 function presumedDeath(

@@ -58,7 +58,9 @@ export class GuardTally {
     this.perBackend.set(d.backendUrl, counts);
   }
 
-  /** The backends whose sudden deaths are held: more than `share` of their recently-alive jobs, and at least `minJobs`. */
+  /**
+   * The backends whose sudden deaths are held: more than `share` of their recently-alive jobs, and at least `minJobs`.
+   */
   holds(): Hold[] {
     const holds: Hold[] = [];
     for (const [backendUrl, c] of this.perBackend) {
@@ -100,5 +102,7 @@ export function describeHolds(holds: Hold[], hardTimeoutMs: number): string | nu
   if (holds.length === 0) return null;
   const each = holds.map((h) => `${h.held} of ${h.recentlyAlive} recently-alive jobs on ${h.backendUrl}`).join("; ");
   return `held: ${each} would be presumed dead at once (a mass outage is more likely the detector's). ` +
-    `Released when they are heard from, or once they are silent for the hard timeout (${Math.round(hardTimeoutMs / 1000)} s).`;
+    `Released when they are heard from, or once they are silent for the hard timeout (${
+      Math.round(hardTimeoutMs / 1000)
+    } s).`;
 }

@@ -63,7 +63,12 @@ export async function getJson(url: string, options: GetJsonOptions): Promise<Jso
   let response: Response;
   try {
     // Never followed: the answer must come from the backend the row names, and the evidence names that URL.
-    response = await options.fetch(url, { method: "GET", headers: { accept: "application/json" }, signal, redirect: "manual" });
+    response = await options.fetch(url, {
+      method: "GET",
+      headers: { accept: "application/json" },
+      signal,
+      redirect: "manual",
+    });
   } catch (error) {
     if (options.signal.aborted) return { ok: false, status: null, detail: "pass deadline reached" };
     if (signal.aborted) return { ok: false, status: null, detail: `timed out after ${options.timeoutMs} ms` };
@@ -72,21 +77,35 @@ export async function getJson(url: string, options: GetJsonOptions): Promise<Jso
   if (response.status >= 300 && response.status <= 399) {
     await response.body?.cancel().catch(() => undefined);
     const location = response.headers.get("location");
-    return { ok: false, status: response.status, detail: `HTTP ${response.status} redirect${location === null ? "" : ` to ${location.slice(0, 300)}`} not followed` };
+    return {
+      ok: false,
+      status: response.status,
+      detail: `HTTP ${response.status} redirect${
+        location === null ? "" : ` to ${location.slice(0, 300)}`
+      } not followed`,
+    };
   }
   let text: string | null;
   try {
     const bytes = await readCapped(response, options.maxBytes);
     if (bytes !== null && options.maxContainers !== undefined && containerBound(bytes) > options.maxContainers) {
-      return { ok: false, status: response.status, detail: `body has more than ${options.maxContainers} objects and arrays` };
+      return {
+        ok: false,
+        status: response.status,
+        detail: `body has more than ${options.maxContainers} objects and arrays`,
+      };
     }
     text = bytes === null ? null : new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch (error) {
     if (options.signal.aborted) return { ok: false, status: response.status, detail: "pass deadline reached" };
-    if (signal.aborted) return { ok: false, status: response.status, detail: `timed out after ${options.timeoutMs} ms` };
+    if (signal.aborted) {
+      return { ok: false, status: response.status, detail: `timed out after ${options.timeoutMs} ms` };
+    }
     return { ok: false, status: response.status, detail: `unreadable body: ${errorMessage(error)}` };
   }
-  if (text === null) return { ok: false, status: response.status, detail: `body larger than ${options.maxBytes} bytes` };
+  if (text === null) {
+    return { ok: false, status: response.status, detail: `body larger than ${options.maxBytes} bytes` };
+  }
   const isJson = (response.headers.get("content-type") ?? "").includes("json");
   if (!isJson) return { ok: false, status: response.status, detail: `HTTP ${response.status}, not JSON` };
   try {

@@ -18,7 +18,7 @@
 // as before. A cursor that is not the page's last job id, an unordered page, or too many pages ends the
 // list with a clear error for this backend only.
 import { getJson } from "./http-json.ts";
-import { canonicalJobId, entryJobId, type BackendAnswer, parseJobEntry } from "./backend-answer.ts";
+import { type BackendAnswer, canonicalJobId, entryJobId, parseJobEntry } from "./backend-answer.ts";
 
 /** Entries asked for per list page: the pass's own page size, so one list page serves about one page of rows. */
 export const LIST_PAGE_LIMIT = 2_000;
@@ -62,9 +62,14 @@ export async function fetchListAnswer(
   options: ListFetchOptions,
   paging = false,
 ): Promise<ListAnswer> {
-  const query = cursor === null ? "" : `?cursor=${encodeURIComponent(cursor)}${paging ? `&limit=${LIST_PAGE_LIMIT}` : ""}`;
+  const query = cursor === null
+    ? ""
+    : `?cursor=${encodeURIComponent(cursor)}${paging ? `&limit=${LIST_PAGE_LIMIT}` : ""}`;
   const answer = await getJson(`${url}/api/training/jobs${query}`, {
-    ...options, timeoutMs: options.requestTimeoutMs, maxBytes: options.maxListBytes, maxContainers: MAX_LIST_CONTAINERS,
+    ...options,
+    timeoutMs: options.requestTimeoutMs,
+    maxBytes: options.maxListBytes,
+    maxContainers: MAX_LIST_CONTAINERS,
   });
   // Whether or not the body was JSON, these statuses mean the backend has no list to offer.
   if (answer.status !== null && LIST_NOT_OFFERED.has(answer.status)) return { kind: "not-offered" };
@@ -104,9 +109,13 @@ export function pageOrderError(sentCursor: string, entries: readonly ListEntry[]
   let previous = sentCursor;
   for (const [id] of entries) {
     // Another spelling of a UUID sorts differently from the rows' ids, so pages could not be merged.
-    if (canonicalJobId(id) !== id) return "list: a paged list's job ids must be UUIDs as the database prints them (lower case)";
+    if (canonicalJobId(id) !== id) {
+      return "list: a paged list's job ids must be UUIDs as the database prints them (lower case)";
+    }
     if (!(id > previous)) {
-      return id === previous ? `list: job ${id.slice(0, 100)} repeated across pages` : "list: page not ordered by job_id after its cursor";
+      return id === previous
+        ? `list: job ${id.slice(0, 100)} repeated across pages`
+        : "list: page not ordered by job_id after its cursor";
     }
     previous = id;
   }
@@ -130,15 +139,22 @@ export class ListReader {
   private pages = 1;
 
   /** `first` is the answer to the first request, sent with `firstCursor`. */
-  constructor(private readonly url: string, private readonly options: ListFetchOptions, firstCursor: string,
-    first: { entries: ListEntry[]; next: string | null }) {
+  constructor(
+    private readonly url: string,
+    private readonly options: ListFetchOptions,
+    firstCursor: string,
+    first: { entries: ListEntry[]; next: string | null },
+  ) {
     const broken = pageOrderError(firstCursor, first.entries, first.next);
     if (broken) throw new ListPagingError(broken);
     this.buffer = first.entries;
     this.cursor = first.next;
   }
 
-  /** What the list says of these jobs (ascending ids, after those of every earlier call); absent ones are not in the map. */
+  /**
+   * What the list says of these jobs (ascending ids, after those of every earlier call); absent ones are not in the
+   * map.
+   */
   async observe(jobIds: readonly string[]): Promise<Map<string, BackendAnswer>> {
     let last = jobIds[0] ?? "";
     for (const id of jobIds) if (id > last) last = id;

@@ -83,7 +83,11 @@ export type PassSummary = SkippedPass | DryRunPass | FinishedPass;
 
 export function planEntry(d: Decision): PlanEntry {
   return {
-    job_id: d.job.id, status: d.job.status, backend_url: d.backendUrl,
-    silent_for_s: Math.round(d.job.silentMs / 1000), backend_answer: d.answer, action: d.action,
+    job_id: d.job.id,
+    status: d.job.status,
+    backend_url: d.backendUrl,
+    silent_for_s: Math.round(d.job.silentMs / 1000),
+    backend_answer: d.answer,
+    action: d.action,
   };
 }

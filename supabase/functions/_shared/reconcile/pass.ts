@@ -10,13 +10,31 @@ import { addChange, type Decision } from "./apply.ts";
 import { decide, type ObservedJob } from "./decide.ts";
 import { applyMassOutageGuard, describeHolds, GuardTally, isSudden } from "./guard.ts";
 import {
-  applyChanges, applyDeferred, type CancelColumns, type ChangeColumns, claimPass, deferChanges, emptyChangeColumns,
-  failPass, finishPass, observePage, type Queryable, recordPassCounts, type Shard, WHOLE_FLEET,
+  applyChanges,
+  applyDeferred,
+  type CancelColumns,
+  type ChangeColumns,
+  claimPass,
+  deferChanges,
+  emptyChangeColumns,
+  failPass,
+  finishPass,
+  observePage,
+  type Queryable,
+  recordPassCounts,
+  type Shard,
+  WHOLE_FLEET,
 } from "./database.ts";
 import { applyWithBulkhead, isDataError } from "./bulkhead.ts";
 import { errorMessage } from "./http-json.ts";
 import {
-  type ActionCounts, type ApplyTotals, type BackendSummary, type PassRecord, type PassSummary, planEntry, type RejectedRow,
+  type ActionCounts,
+  type ApplyTotals,
+  type BackendSummary,
+  type PassRecord,
+  type PassSummary,
+  planEntry,
+  type RejectedRow,
 } from "./pass-summary.ts";
 import { storableText } from "./sanitize.ts";
 
@@ -46,13 +64,19 @@ export async function runReconcilePass(deps: PassDeps): Promise<PassSummary> {
   const { db, config, trigger, dryRun } = deps;
   const shard = deps.shard ?? WHOLE_FLEET;
   const identity = {
-    pass_id: crypto.randomUUID(), trigger, dry_run: dryRun,
+    pass_id: crypto.randomUUID(),
+    trigger,
+    dry_run: dryRun,
     ...(shard.shards > 1 ? { shard: shard.shard, shards: shard.shards } : {}),
   };
   const started = Date.now();
   // The lease outlives the deadline, so a pass that hangs is never overlapped while it can still apply.
   const claimed = await claimPass(db, {
-    passId: identity.pass_id, trigger, leaseMs: config.deadlineMs + 30_000, dryRun, ...shard,
+    passId: identity.pass_id,
+    trigger,
+    leaseMs: config.deadlineMs + 30_000,
+    dryRun,
+    ...shard,
   });
   if (claimed.skipped) return { ...identity, outcome: "skipped", running_pass: claimed.runningPass };
 
@@ -62,19 +86,28 @@ export async function runReconcilePass(deps: PassDeps): Promise<PassSummary> {
     const holds = run.tally.holds();
     // A list that broke off mid-way may have made absences of jobs it never got to: their deaths wait too.
     const brokeOff = run.listsBrokenOff();
-    const heldWhy = [describeHolds(holds, config.hardTimeoutMs), ...[...brokeOff].map((url) => `the list of ${url} broke off`)]
+    const heldWhy = [
+      describeHolds(holds, config.hardTimeoutMs),
+      ...[...brokeOff].map((url) => `the list of ${url} broke off`),
+    ]
       .filter((why) => why !== null).join("; ") || null;
     const backends = run.backendSummaries();
     const record: PassRecord = {
-      ...identity, observed: run.observed,
+      ...identity,
+      observed: run.observed,
       planned: run.plannedAfterGuard(new Set([...holds.map((h) => h.backendUrl), ...brokeOff])),
-      held: holds.length > 0 || brokeOff.size > 0, ...(heldWhy ? { held_why: heldWhy } : {}),
-      presumed_deaths: run.tally.presumedDeaths, backend_reachable: backends.every((b) => b.reachable), backends,
+      held: holds.length > 0 || brokeOff.size > 0,
+      ...(heldWhy ? { held_why: heldWhy } : {}),
+      presumed_deaths: run.tally.presumedDeaths,
+      backend_reachable: backends.every((b) => b.reachable),
+      backends,
     };
     if (dryRun) {
       // A dry run returns the plan, so it holds every decision: it is for people, not fleets.
       const guarded = applyMassOutageGuard(run.dryRunDecisions, {
-        share: config.guardShare, minJobs: config.guardMinJobs, hardTimeoutMs: config.hardTimeoutMs,
+        share: config.guardShare,
+        minJobs: config.guardMinJobs,
+        hardTimeoutMs: config.hardTimeoutMs,
       });
       // As the apply would: a sudden death on a list that broke off waits, like a held one.
       const plan = guarded.decisions.map((d): Decision =>
@@ -89,7 +122,12 @@ export async function runReconcilePass(deps: PassDeps): Promise<PassSummary> {
     const { outcome } = await finishPass(db, record);
     const totals = run.totals();
     await recordPassCounts(db, identity.pass_id, totals);
-    return { ...record, ...totals, outcome: outcome === "held" ? "held" : "applied", duration_ms: Date.now() - started };
+    return {
+      ...record,
+      ...totals,
+      outcome: outcome === "held" ? "held" : "applied",
+      duration_ms: Date.now() - started,
+    };
   } catch (error) {
     const message = errorMessage(error);
     if (!dryRun) await failPass(db, identity.pass_id, message).catch(() => undefined);
@@ -120,10 +158,17 @@ class PagedPass {
 
   constructor(private readonly deps: PassDeps, private readonly passId: string, private readonly shard: Shard) {
     const { config } = deps;
-    this.tally = new GuardTally({ share: config.guardShare, minJobs: config.guardMinJobs, hardTimeoutMs: config.hardTimeoutMs });
+    this.tally = new GuardTally({
+      share: config.guardShare,
+      minJobs: config.guardMinJobs,
+      hardTimeoutMs: config.hardTimeoutMs,
+    });
     this.options = {
-      fetch: deps.fetch, requestTimeoutMs: config.requestTimeoutMs, concurrency: config.concurrency,
-      maxStatusBytes: config.maxStatusBytes, maxListBytes: config.maxListBytes,
+      fetch: deps.fetch,
+      requestTimeoutMs: config.requestTimeoutMs,
+      concurrency: config.concurrency,
+      maxStatusBytes: config.maxStatusBytes,
+      maxListBytes: config.maxListBytes,
       signal: AbortSignal.timeout(Math.floor(config.deadlineMs * BACKEND_SHARE_OF_DEADLINE)),
     };
   }
@@ -185,7 +230,10 @@ class PagedPass {
     return counts;
   }
 
-  /** The page's changes in one guarded call (split by the bulkhead only if Postgres refuses a row); sudden deaths parked. */
+  /**
+   * The page's changes in one guarded call (split by the bulkhead only if Postgres refuses a row); sudden deaths
+   * parked.
+   */
   private async applyPage(decisions: Decision[], cancels: CancelColumns): Promise<void> {
     const { db, config } = this.deps;
     const changes = emptyChangeColumns();
@@ -203,15 +251,19 @@ class PagedPass {
     this.cancelsForwarded += cancels.jobIds.length;
     if (changes.jobIds.length > 0 || cancels.jobIds.length > 0) {
       // Cancels ride along with every part the bulkhead tries; recording one twice changes nothing.
-      const outcome = await applyWithBulkhead(changes, (part) => applyChanges(db, this.passId, config.passIntervalMs, part, cancels),
-        { isDataError, maxCalls: MAX_APPLY_CALLS_PER_PAGE });
+      const outcome = await applyWithBulkhead(
+        changes,
+        (part) => applyChanges(db, this.passId, config.passIntervalMs, part, cancels),
+        { isDataError, maxCalls: MAX_APPLY_CALLS_PER_PAGE },
+      );
       this.applyCalls += outcome.calls;
       for (const r of outcome.results) this.addApplied(r);
       for (const { row, error } of outcome.rejected) {
         this.rejected++;
         if (this.rejectedRows.length < MAX_REJECTED_LISTED) {
           this.rejectedRows.push({
-            job_id: row.jobIds[0] ?? null, action: row.actions[0] ?? null,
+            job_id: row.jobIds[0] ?? null,
+            action: row.actions[0] ?? null,
             error: storableText(`${sqlState(error)}${errorMessage(error)}`, 300),
           });
         }
@@ -245,19 +297,32 @@ class PagedPass {
 
   /** Backends (as decisions name them) whose paged list failed after part of it was read. */
   listsBrokenOff(): Set<string> {
-    return new Set([...this.backends].filter(([, b]) => b.session.listBrokeOff()).map(([url]) => withoutCredentials(url)));
+    return new Set(
+      [...this.backends].filter(([, b]) => b.session.listBrokeOff()).map(([url]) => withoutCredentials(url)),
+    );
   }
 
   backendSummaries(): BackendSummary[] {
-    return [...this.backends].map(([url, b]) => ({ url: withoutCredentials(url), ...b.session.summary(), jobs: b.jobs }));
+    return [...this.backends].map(([url, b]) => ({
+      url: withoutCredentials(url),
+      ...b.session.summary(),
+      jobs: b.jobs,
+    }));
   }
 
   /** What the pass record's counts hold after every page (each page's call recorded nothing). */
   totals(): ApplyTotals {
     return {
-      applied: this.applied, conflicts: this.conflicts, cancels_forwarded: this.cancelsForwarded,
+      applied: this.applied,
+      conflicts: this.conflicts,
+      cancels_forwarded: this.cancelsForwarded,
       ...(this.rejected > 0
-        ? { rejected: this.rejected, rejected_rows: this.rejectedRows, apply_calls: this.applyCalls, changes: this.changes }
+        ? {
+          rejected: this.rejected,
+          rejected_rows: this.rejectedRows,
+          apply_calls: this.applyCalls,
+          changes: this.changes,
+        }
         : {}),
     };
   }

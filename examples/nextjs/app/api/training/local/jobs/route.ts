@@ -22,7 +22,9 @@ export const dynamic = "force-dynamic";
 
 export async function POST(request: Request) {
   const secret = checkBackendSecret(request.headers.get("authorization"));
-  if (secret === "missing_config") return answer(500, { error: "TRAINING_BACKEND_SECRET is not configured (16+ characters)" });
+  if (secret === "missing_config") {
+    return answer(500, { error: "TRAINING_BACKEND_SECRET is not configured (16+ characters)" });
+  }
   if (secret === "wrong") return answer(401, { error: "wrong or missing backend secret" });
 
   let body: unknown;
@@ -37,7 +39,10 @@ export async function POST(request: Request) {
   try {
     const result = await (await jobsStore()).persistReport(parsed.report);
     if (result.kind === "unknown_job") {
-      return answer(404, { error: `job ${parsed.report.jobId} does not exist and the report carries none of its fields (user_id, model_name, config) to create it` });
+      return answer(404, {
+        error:
+          `job ${parsed.report.jobId} does not exist and the report carries none of its fields (user_id, model_name, config) to create it`,
+      });
     }
     return answer(200, { ...result.answer, created: result.created });
   } catch (error) {

@@ -18,7 +18,10 @@ export async function POST(_request: Request, { params }: { params: Promise<{ id
       case "requested":
         return answer(202, { job: result.job });
       case "finished":
-        return answer(409, { error: `the job already ${result.job.status === "cancelled" ? "was cancelled" : result.job.status}`, job: result.job });
+        return answer(409, {
+          error: `the job already ${result.job.status === "cancelled" ? "was cancelled" : result.job.status}`,
+          job: result.job,
+        });
       case "not_found":
         return answer(404, { error: "no such job" });
     }
