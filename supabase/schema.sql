@@ -79,20 +79,15 @@ CREATE FUNCTION jobs_private.apply_deferred_reconcile_changes(p_pass_id uuid, p_
     SET search_path TO ''
     AS $$
 declare
-  c record;
+  v_changes jsonb;
   result jsonb;
 begin
-  select array_agg(job_id) as job_ids, array_agg(observed_status) as observed_status,
-         array_agg(observed_updated_at) as observed_updated_at, array_agg(action) as actions,
-         array_agg(new_status) as new_status, array_agg(reason) as reasons, array_agg(completed_at) as completed_at,
-         array_agg(evidence) as evidence, array_agg(marker) as markers
-  into c
+  select jsonb_agg(jsonb_build_array(job_id, observed_status, observed_updated_at, action, new_status, reason,
+                                     completed_at, evidence, marker))
+  into v_changes
   from jobs_private.reconcile_deferred_changes
   where pass_id = p_pass_id and backend_url = any (p_release);
-  result := jobs_private.apply_reconcile_changes(p_pass_id, p_confirm_for,
-    coalesce(c.job_ids, '{}'), coalesce(c.observed_status, '{}'), coalesce(c.observed_updated_at, '{}'),
-    coalesce(c.actions, '{}'), coalesce(c.new_status, '{}'), coalesce(c.reasons, '{}'), coalesce(c.completed_at, '{}'),
-    coalesce(c.evidence, '{}'), coalesce(c.markers, '{}'));
+  result := jobs_private.apply_reconcile_changes(p_pass_id, p_confirm_for, coalesce(v_changes, '[]'));
   delete from jobs_private.reconcile_deferred_changes where pass_id = p_pass_id;
   return result;
 end $$;
@@ -101,10 +96,10 @@ end $$;
 ALTER FUNCTION jobs_private.apply_deferred_reconcile_changes(p_pass_id uuid, p_confirm_for interval, p_release text[]) OWNER TO postgres;
 
 --
--- Name: apply_reconcile_changes(uuid, interval, uuid[], text[], timestamp with time zone[], text[], text[], text[], timestamp with time zone[], jsonb[], text[], uuid[], text[], boolean[]); Type: FUNCTION; Schema: jobs_private; Owner: postgres
+-- Name: apply_reconcile_changes(uuid, interval, jsonb, uuid[], text[], boolean[]); Type: FUNCTION; Schema: jobs_private; Owner: postgres
 --
 
-CREATE FUNCTION jobs_private.apply_reconcile_changes(p_pass_id uuid, p_confirm_for interval, p_job_ids uuid[], p_observed_status text[], p_observed_updated_at timestamp with time zone[], p_actions text[], p_new_status text[], p_reasons text[], p_completed_at timestamp with time zone[], p_evidence jsonb[], p_markers text[], p_cancel_job_ids uuid[] DEFAULT '{}'::uuid[], p_cancel_answers text[] DEFAULT '{}'::text[], p_cancel_delivered boolean[] DEFAULT '{}'::boolean[]) RETURNS jsonb
+CREATE FUNCTION jobs_private.apply_reconcile_changes(p_pass_id uuid, p_confirm_for interval, p_changes jsonb, p_cancel_job_ids uuid[] DEFAULT '{}'::uuid[], p_cancel_answers text[] DEFAULT '{}'::text[], p_cancel_delivered boolean[] DEFAULT '{}'::boolean[]) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
@@ -116,9 +111,7 @@ begin
 
   with decision as (
     select d.*, p.stale_after
-    from unnest(p_job_ids, p_observed_status, p_observed_updated_at, p_actions, p_new_status, p_reasons,
-                p_completed_at, p_evidence, p_markers)
-      as d(job_id, observed_status, observed_updated_at, action, new_status, reason, completed_at, evidence, marker)
+    from jobs_private.reconcile_change_rows(p_changes) d
     left join public.job_staleness_policy p on p.status = d.new_status
   ),
   changed as (
@@ -157,12 +150,12 @@ begin
 
   return jsonb_build_object(
     'applied', v_applied,
-    'conflicts', coalesce(cardinality(p_job_ids), 0)
+    'conflicts', coalesce(jsonb_array_length(p_changes), 0)
                  - coalesce((select sum(value::int) from jsonb_each_text(v_applied)), 0));
 end $$;
 
 
-ALTER FUNCTION jobs_private.apply_reconcile_changes(p_pass_id uuid, p_confirm_for interval, p_job_ids uuid[], p_observed_status text[], p_observed_updated_at timestamp with time zone[], p_actions text[], p_new_status text[], p_reasons text[], p_completed_at timestamp with time zone[], p_evidence jsonb[], p_markers text[], p_cancel_job_ids uuid[], p_cancel_answers text[], p_cancel_delivered boolean[]) OWNER TO postgres;
+ALTER FUNCTION jobs_private.apply_reconcile_changes(p_pass_id uuid, p_confirm_for interval, p_changes jsonb, p_cancel_job_ids uuid[], p_cancel_answers text[], p_cancel_delivered boolean[]) OWNER TO postgres;
 
 --
 -- Name: claim_reconcile_pass(uuid, text, interval, boolean, integer, integer); Type: FUNCTION; Schema: jobs_private; Owner: postgres
@@ -269,23 +262,24 @@ end $$;
 ALTER FUNCTION jobs_private.default_missing_status() OWNER TO postgres;
 
 --
--- Name: defer_reconcile_changes(uuid, text[], uuid[], text[], timestamp with time zone[], text[], text[], text[], timestamp with time zone[], jsonb[], text[]); Type: FUNCTION; Schema: jobs_private; Owner: postgres
+-- Name: defer_reconcile_changes(uuid, text[], jsonb); Type: FUNCTION; Schema: jobs_private; Owner: postgres
 --
 
-CREATE FUNCTION jobs_private.defer_reconcile_changes(p_pass_id uuid, p_backend_urls text[], p_job_ids uuid[], p_observed_status text[], p_observed_updated_at timestamp with time zone[], p_actions text[], p_new_status text[], p_reasons text[], p_completed_at timestamp with time zone[], p_evidence jsonb[], p_markers text[]) RETURNS void
+CREATE FUNCTION jobs_private.defer_reconcile_changes(p_pass_id uuid, p_backend_urls text[], p_changes jsonb) RETURNS void
     LANGUAGE sql
     SET search_path TO ''
     AS $$
   insert into jobs_private.reconcile_deferred_changes
     (pass_id, backend_url, job_id, observed_status, observed_updated_at, action, new_status, reason, completed_at, evidence, marker)
-  select p_pass_id, d.*
-  from unnest(p_backend_urls, p_job_ids, p_observed_status, p_observed_updated_at, p_actions, p_new_status, p_reasons,
-              p_completed_at, p_evidence, p_markers) as d
+  select p_pass_id, u.backend_url, d.job_id, d.observed_status, d.observed_updated_at, d.action, d.new_status, d.reason,
+         d.completed_at, d.evidence, d.marker
+  from jobs_private.reconcile_change_rows(p_changes) with ordinality as d
+    join unnest(p_backend_urls) with ordinality as u(backend_url, n) on u.n = d.ordinality
   on conflict do nothing
 $$;
 
 
-ALTER FUNCTION jobs_private.defer_reconcile_changes(p_pass_id uuid, p_backend_urls text[], p_job_ids uuid[], p_observed_status text[], p_observed_updated_at timestamp with time zone[], p_actions text[], p_new_status text[], p_reasons text[], p_completed_at timestamp with time zone[], p_evidence jsonb[], p_markers text[]) OWNER TO postgres;
+ALTER FUNCTION jobs_private.defer_reconcile_changes(p_pass_id uuid, p_backend_urls text[], p_changes jsonb) OWNER TO postgres;
 
 --
 -- Name: fail_reconcile_pass(uuid, text); Type: FUNCTION; Schema: jobs_private; Owner: postgres
@@ -491,6 +485,22 @@ end $$;
 
 
 ALTER FUNCTION jobs_private.prune_reconcile_records() OWNER TO postgres;
+
+--
+-- Name: reconcile_change_rows(jsonb); Type: FUNCTION; Schema: jobs_private; Owner: postgres
+--
+
+CREATE FUNCTION jobs_private.reconcile_change_rows(p_changes jsonb) RETURNS TABLE(job_id uuid, observed_status text, observed_updated_at timestamp with time zone, action text, new_status text, reason text, completed_at timestamp with time zone, evidence jsonb, marker text)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select (r ->> 0)::uuid, r ->> 1, (r ->> 2)::timestamptz, r ->> 3, r ->> 4, r ->> 5, (r ->> 6)::timestamptz,
+         nullif(r -> 7, 'null'::jsonb), r ->> 8
+  from jsonb_array_elements(p_changes) r
+$$;
+
+
+ALTER FUNCTION jobs_private.reconcile_change_rows(p_changes jsonb) OWNER TO postgres;
 
 --
 -- Name: reconcile_shard_bounds(integer, integer); Type: FUNCTION; Schema: jobs_private; Owner: postgres
@@ -1816,10 +1826,10 @@ REVOKE ALL ON FUNCTION jobs_private.apply_deferred_reconcile_changes(p_pass_id u
 
 
 --
--- Name: FUNCTION apply_reconcile_changes(p_pass_id uuid, p_confirm_for interval, p_job_ids uuid[], p_observed_status text[], p_observed_updated_at timestamp with time zone[], p_actions text[], p_new_status text[], p_reasons text[], p_completed_at timestamp with time zone[], p_evidence jsonb[], p_markers text[], p_cancel_job_ids uuid[], p_cancel_answers text[], p_cancel_delivered boolean[]); Type: ACL; Schema: jobs_private; Owner: postgres
+-- Name: FUNCTION apply_reconcile_changes(p_pass_id uuid, p_confirm_for interval, p_changes jsonb, p_cancel_job_ids uuid[], p_cancel_answers text[], p_cancel_delivered boolean[]); Type: ACL; Schema: jobs_private; Owner: postgres
 --
 
-REVOKE ALL ON FUNCTION jobs_private.apply_reconcile_changes(p_pass_id uuid, p_confirm_for interval, p_job_ids uuid[], p_observed_status text[], p_observed_updated_at timestamp with time zone[], p_actions text[], p_new_status text[], p_reasons text[], p_completed_at timestamp with time zone[], p_evidence jsonb[], p_markers text[], p_cancel_job_ids uuid[], p_cancel_answers text[], p_cancel_delivered boolean[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION jobs_private.apply_reconcile_changes(p_pass_id uuid, p_confirm_for interval, p_changes jsonb, p_cancel_job_ids uuid[], p_cancel_answers text[], p_cancel_delivered boolean[]) FROM PUBLIC;
 
 
 --
@@ -1851,10 +1861,10 @@ REVOKE ALL ON FUNCTION jobs_private.default_missing_status() FROM PUBLIC;
 
 
 --
--- Name: FUNCTION defer_reconcile_changes(p_pass_id uuid, p_backend_urls text[], p_job_ids uuid[], p_observed_status text[], p_observed_updated_at timestamp with time zone[], p_actions text[], p_new_status text[], p_reasons text[], p_completed_at timestamp with time zone[], p_evidence jsonb[], p_markers text[]); Type: ACL; Schema: jobs_private; Owner: postgres
+-- Name: FUNCTION defer_reconcile_changes(p_pass_id uuid, p_backend_urls text[], p_changes jsonb); Type: ACL; Schema: jobs_private; Owner: postgres
 --
 
-REVOKE ALL ON FUNCTION jobs_private.defer_reconcile_changes(p_pass_id uuid, p_backend_urls text[], p_job_ids uuid[], p_observed_status text[], p_observed_updated_at timestamp with time zone[], p_actions text[], p_new_status text[], p_reasons text[], p_completed_at timestamp with time zone[], p_evidence jsonb[], p_markers text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION jobs_private.defer_reconcile_changes(p_pass_id uuid, p_backend_urls text[], p_changes jsonb) FROM PUBLIC;
 
 
 --
@@ -1898,6 +1908,13 @@ REVOKE ALL ON FUNCTION jobs_private.observe_reconcile_page(p_after uuid, p_limit
 --
 
 REVOKE ALL ON FUNCTION jobs_private.prune_reconcile_records() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION reconcile_change_rows(p_changes jsonb); Type: ACL; Schema: jobs_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION jobs_private.reconcile_change_rows(p_changes jsonb) FROM PUBLIC;
 
 
 --

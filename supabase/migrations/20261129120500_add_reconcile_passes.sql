@@ -166,22 +166,30 @@ as $$
   from page j
 $$;
 
+-- The rows of a change set as apply_reconcile_changes() takes it (JSON nulls read as SQL nulls).
+create function jobs_private.reconcile_change_rows(p_changes jsonb)
+returns table (job_id uuid, observed_status text, observed_updated_at timestamptz, action text, new_status text,
+               reason text, completed_at timestamptz, evidence jsonb, marker text)
+language sql
+stable
+set search_path = ''
+as $$
+  select (r ->> 0)::uuid, r ->> 1, (r ->> 2)::timestamptz, r ->> 3, r ->> 4, r ->> 5, (r ->> 6)::timestamptz,
+         nullif(r -> 7, 'null'::jsonb), r ->> 8
+  from jsonb_array_elements(p_changes) r
+$$;
+
 -- One page's changes in one statement, and the cancels forwarded for its jobs. Each change is
 -- guarded by the state the pass observed (status and updated_at): a heartbeat or a backend write
 -- that lands in between wins, and the change counts as a conflict (river#1302 lacked this guard).
--- The p_job_ids.. arrays are one column each of the changes, in the same order.
+-- p_changes is a JSON array with one array per change: [job_id, observed_status,
+-- observed_updated_at, action, new_status, reason, completed_at, evidence, marker] (one text
+-- parameter for the page: the evidence is JSON already, and nine array literals cost the client
+-- more to build than this costs Postgres to read).
 create function jobs_private.apply_reconcile_changes(
   p_pass_id uuid,
   p_confirm_for interval,
-  p_job_ids uuid[],
-  p_observed_status text[],
-  p_observed_updated_at timestamptz[],
-  p_actions text[],
-  p_new_status text[],
-  p_reasons text[],
-  p_completed_at timestamptz[],
-  p_evidence jsonb[],
-  p_markers text[],
+  p_changes jsonb,
   p_cancel_job_ids uuid[] default '{}',
   p_cancel_answers text[] default '{}',
   p_cancel_delivered boolean[] default '{}'
@@ -197,9 +205,7 @@ begin
 
   with decision as (
     select d.*, p.stale_after
-    from unnest(p_job_ids, p_observed_status, p_observed_updated_at, p_actions, p_new_status, p_reasons,
-                p_completed_at, p_evidence, p_markers)
-      as d(job_id, observed_status, observed_updated_at, action, new_status, reason, completed_at, evidence, marker)
+    from jobs_private.reconcile_change_rows(p_changes) d
     left join public.job_staleness_policy p on p.status = d.new_status
   ),
   changed as (
@@ -238,7 +244,7 @@ begin
 
   return jsonb_build_object(
     'applied', v_applied,
-    'conflicts', coalesce(cardinality(p_job_ids), 0)
+    'conflicts', coalesce(jsonb_array_length(p_changes), 0)
                  - coalesce((select sum(value::int) from jsonb_each_text(v_applied)), 0));
 end $$;
 
@@ -246,24 +252,17 @@ end $$;
 create function jobs_private.defer_reconcile_changes(
   p_pass_id uuid,
   p_backend_urls text[],
-  p_job_ids uuid[],
-  p_observed_status text[],
-  p_observed_updated_at timestamptz[],
-  p_actions text[],
-  p_new_status text[],
-  p_reasons text[],
-  p_completed_at timestamptz[],
-  p_evidence jsonb[],
-  p_markers text[]
+  p_changes jsonb
 ) returns void
 language sql
 set search_path = ''
 as $$
   insert into jobs_private.reconcile_deferred_changes
     (pass_id, backend_url, job_id, observed_status, observed_updated_at, action, new_status, reason, completed_at, evidence, marker)
-  select p_pass_id, d.*
-  from unnest(p_backend_urls, p_job_ids, p_observed_status, p_observed_updated_at, p_actions, p_new_status, p_reasons,
-              p_completed_at, p_evidence, p_markers) as d
+  select p_pass_id, u.backend_url, d.job_id, d.observed_status, d.observed_updated_at, d.action, d.new_status, d.reason,
+         d.completed_at, d.evidence, d.marker
+  from jobs_private.reconcile_change_rows(p_changes) with ordinality as d
+    join unnest(p_backend_urls) with ordinality as u(backend_url, n) on u.n = d.ordinality
   on conflict do nothing
 $$;
 
@@ -275,20 +274,15 @@ language plpgsql
 set search_path = ''
 as $$
 declare
-  c record;
+  v_changes jsonb;
   result jsonb;
 begin
-  select array_agg(job_id) as job_ids, array_agg(observed_status) as observed_status,
-         array_agg(observed_updated_at) as observed_updated_at, array_agg(action) as actions,
-         array_agg(new_status) as new_status, array_agg(reason) as reasons, array_agg(completed_at) as completed_at,
-         array_agg(evidence) as evidence, array_agg(marker) as markers
-  into c
+  select jsonb_agg(jsonb_build_array(job_id, observed_status, observed_updated_at, action, new_status, reason,
+                                     completed_at, evidence, marker))
+  into v_changes
   from jobs_private.reconcile_deferred_changes
   where pass_id = p_pass_id and backend_url = any (p_release);
-  result := jobs_private.apply_reconcile_changes(p_pass_id, p_confirm_for,
-    coalesce(c.job_ids, '{}'), coalesce(c.observed_status, '{}'), coalesce(c.observed_updated_at, '{}'),
-    coalesce(c.actions, '{}'), coalesce(c.new_status, '{}'), coalesce(c.reasons, '{}'), coalesce(c.completed_at, '{}'),
-    coalesce(c.evidence, '{}'), coalesce(c.markers, '{}'));
+  result := jobs_private.apply_reconcile_changes(p_pass_id, p_confirm_for, coalesce(v_changes, '[]'));
   delete from jobs_private.reconcile_deferred_changes where pass_id = p_pass_id;
   return result;
 end $$;
@@ -350,10 +344,9 @@ $$;
 revoke all on function jobs_private.reconcile_shard_bounds(integer, integer) from public;
 revoke all on function jobs_private.claim_reconcile_pass(uuid, text, interval, boolean, integer, integer) from public;
 revoke all on function jobs_private.observe_reconcile_page(uuid, integer, interval, integer, integer) from public;
-revoke all on function jobs_private.apply_reconcile_changes(uuid, interval, uuid[], text[], timestamptz[], text[], text[],
-  text[], timestamptz[], jsonb[], text[], uuid[], text[], boolean[]) from public;
-revoke all on function jobs_private.defer_reconcile_changes(uuid, text[], uuid[], text[], timestamptz[], text[], text[],
-  text[], timestamptz[], jsonb[], text[]) from public;
+revoke all on function jobs_private.reconcile_change_rows(jsonb) from public;
+revoke all on function jobs_private.apply_reconcile_changes(uuid, interval, jsonb, uuid[], text[], boolean[]) from public;
+revoke all on function jobs_private.defer_reconcile_changes(uuid, text[], jsonb) from public;
 revoke all on function jobs_private.apply_deferred_reconcile_changes(uuid, interval, text[]) from public;
 revoke all on function jobs_private.finish_reconcile_pass(jsonb) from public;
 revoke all on function jobs_private.record_pass_counts(uuid, jsonb) from public, anon, authenticated;

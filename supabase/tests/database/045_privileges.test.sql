@@ -3,7 +3,7 @@
 begin;
 \ir _helpers.psql
 set local search_path = extensions, public;
-select plan(30);
+select plan(32);
 
 -- Tables and the view: signed-in users read (RLS narrows it), the service role writes, anon nothing.
 select table_privs_are('public', 'local_training_jobs', 'anon', array[]::text[], 'anon has no rights on the jobs table');
@@ -58,6 +58,11 @@ select function_privs_are('jobs_private', 'claim_reconcile_pass',
   'only the owner claims a pass');
 select function_privs_are('jobs_private', 'finish_reconcile_pass', array['jsonb'], 'service_role', array[]::text[],
   'only the owner finishes a pass');
+select function_privs_are('jobs_private', 'apply_reconcile_changes',
+  array['uuid', 'interval', 'jsonb', 'uuid[]', 'text[]', 'boolean[]'], 'service_role', array[]::text[],
+  'only the owner applies a page of changes');
+select function_privs_are('jobs_private', 'reconcile_change_rows', array['jsonb'], 'authenticated', array[]::text[],
+  'signed-in users cannot call the apply''s row reader');
 select function_privs_are('jobs_private', 'invoke_reconcile_jobs', array['text'], 'service_role', array[]::text[],
   'only the owner (pg_cron) invokes the function');
 select function_privs_are('jobs_private', 'is_presumed_dead', array['text', 'jsonb'], 'service_role', array['EXECUTE'],

@@ -206,9 +206,11 @@ describe("the bulkhead: a row Postgres refuses is set aside, every other row is 
     const slipped = {
       query(text: string, values?: unknown[]) {
         if (text.includes("apply_reconcile_changes") && values) {
-          const [jobIds, completedAt] = [values[2] as string[], values[8] as (string | null)[]];
+          // The page's changes, one JSON array per change: [job_id, .., completed_at (6th), ..].
+          const changes = JSON.parse(values[2] as string) as unknown[][];
+          for (const change of changes) if (change[0] === odd) change[6] = "June 2024";
           values = [...values];
-          values[8] = completedAt.map((at, row) => (jobIds[row] === odd ? "June 2024" : at));
+          values[2] = JSON.stringify(changes);
         }
         return db.pool.query(text, values);
       },

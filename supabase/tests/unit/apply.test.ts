@@ -34,7 +34,7 @@ describe("addChange: the apply writes what decide said, nothing else", () => {
     const c = columnsFor(job(), { kind: "unknown", via: "status-404" });
     expect(c).toMatchObject({ actions: ["fail_lost"], newStatus: ["failed"], completedAt: [null], markers: [null] });
     expect(c.reasons[0]).toMatch(/^lost: backend has no record/);
-    expect(JSON.parse(c.evidence[0]!)).toMatchObject({
+    expect(c.evidence[0]).toMatchObject({
       rule: "fail_lost",
       backend_url: "http://127.0.0.1:8000",
       observed_status: "running",
@@ -56,7 +56,7 @@ describe("addChange: the apply writes what decide said, nothing else", () => {
       progress: 0.6,
     });
     expect(c.reasons).toEqual(["backend reports running"]);
-    expect(JSON.parse(c.evidence[0]!)).toMatchObject({ rule: "confirm_alive", threshold_s: null });
+    expect(c.evidence[0]).toMatchObject({ rule: "confirm_alive", threshold_s: null });
   });
 
   it("leave: nothing", () => {

@@ -47,6 +47,6 @@ export function addChange(c: ChangeColumns, d: Decision): void {
   c.newStatus.push(a.newStatus);
   c.reasons.push(a.reason);
   c.completedAt.push(a.completedAt);
-  c.evidence.push(evidence === null ? null : JSON.stringify(evidence));
+  c.evidence.push(evidence);
   c.markers.push(a.marker);
 }

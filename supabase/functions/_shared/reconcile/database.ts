@@ -92,21 +92,28 @@ export async function observePage(
   return (rows[0]?.page as ObservedRow[]).map(toObservedJob);
 }
 
-const CHANGE_PARAMS =
-  "$3::uuid[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::jsonb[], $11::text[]";
-const changeValues = (
-  c: ChangeColumns,
-) => [
-  c.jobIds,
-  c.observedStatus,
-  c.observedUpdatedAt,
-  c.actions,
-  c.newStatus,
-  c.reasons,
-  c.completedAt,
-  c.evidence,
-  c.markers,
-];
+/**
+ * The changes as apply_reconcile_changes() takes them: one JSON text, an array per change (order:
+ * see the migration add_reconcile_passes), built in one JSON.stringify with the evidence inside.
+ */
+export function changesJson(c: ChangeColumns): string {
+  const n = c.jobIds.length;
+  const rows: unknown[][] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    rows[i] = [
+      c.jobIds[i],
+      c.observedStatus[i],
+      c.observedUpdatedAt[i],
+      c.actions[i],
+      c.newStatus[i],
+      c.reasons[i],
+      c.completedAt[i],
+      c.evidence[i],
+      c.markers[i],
+    ];
+  }
+  return JSON.stringify(rows);
+}
 
 /** One page's changes and cancels, guarded; the pass itself is not recorded (its lease stays held). */
 export async function applyChanges(
@@ -117,9 +124,9 @@ export async function applyChanges(
   cancels: CancelColumns,
 ): Promise<{ applied: Record<string, number>; conflicts: number }> {
   const { rows } = await db.query(
-    `select jobs_private.apply_reconcile_changes($1::uuid, make_interval(secs => $2::double precision / 1000), ${CHANGE_PARAMS},
-       $12::uuid[], $13::text[], $14::boolean[]) as result`,
-    [passId, confirmForMs, ...changeValues(c), cancels.jobIds, cancels.answers, cancels.delivered],
+    `select jobs_private.apply_reconcile_changes($1::uuid, make_interval(secs => $2::double precision / 1000), $3::jsonb,
+       $4::uuid[], $5::text[], $6::boolean[]) as result`,
+    [passId, confirmForMs, changesJson(c), cancels.jobIds, cancels.answers, cancels.delivered],
   );
   return rows[0]?.result as { applied: Record<string, number>; conflicts: number };
 }
@@ -132,8 +139,8 @@ export async function deferChanges(
   c: ChangeColumns,
 ): Promise<void> {
   await db.query(
-    `select jobs_private.defer_reconcile_changes($1::uuid, $2::text[], ${CHANGE_PARAMS})`,
-    [passId, backendUrls, ...changeValues(c)],
+    "select jobs_private.defer_reconcile_changes($1::uuid, $2::text[], $3::jsonb)",
+    [passId, backendUrls, changesJson(c)],
   );
 }
 
@@ -165,7 +172,8 @@ export interface ChangeColumns {
   newStatus: string[];
   reasons: (string | null)[];
   completedAt: (string | null)[];
-  evidence: (string | null)[];
+  /** What was seen (apply.ts evidenceOf), sent as JSON with the rest of the page. */
+  evidence: (object | null)[];
   markers: (string | null)[];
 }
 

@@ -5,12 +5,16 @@
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const NUL = /\u0000/g;
+const NUL_OR_SURROGATE = /[\u0000\uD800-\uDFFF]/;
 
 /**
  * `text` with NULs removed, lone surrogates replaced by U+FFFD, and at most `maxCodePoints` code
  * points (cut by code point, never inside a surrogate pair; a cut text ends in "…").
  */
 export function storableText(text: string, maxCodePoints: number): string {
+  // Most texts: nothing to remove or replace, and no more UTF-16 units (so no more code points)
+  // than may be kept. The rest below would return them as they are.
+  if (text.length <= maxCodePoints && !NUL_OR_SURROGATE.test(text)) return text;
   // A code point is at most two UTF-16 units, so this slice keeps every code point we may keep,
   // and spares the scan below a 30 MB string. A pair it splits lies past the cut.
   const head = text.length > 2 * maxCodePoints + 2 ? text.slice(0, 2 * maxCodePoints + 2) : text;
@@ -35,24 +39,31 @@ function cutBefore(text: string, end: number): number {
 /** Every string inside `value` made storable; the same object back when nothing needed it. */
 export function storableDeep<T>(value: T, maxCodePoints: number): T {
   if (typeof value === "string") return storableText(value, maxCodePoints) as T;
+  // A copy is made only from the first item that changed (most answers need none).
   if (Array.isArray(value)) {
-    let changed = false;
-    const out = value.map((item) => {
+    let out: unknown[] | null = null;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
       const clean = storableDeep(item, maxCodePoints);
-      changed ||= clean !== item;
-      return clean;
-    });
-    return (changed ? out : value) as T;
+      if (out === null && clean !== item) out = value.slice(0, i);
+      if (out !== null) out.push(clean);
+    }
+    return (out ?? value) as T;
   }
   if (typeof value === "object" && value !== null) {
-    let changed = false;
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) {
+    const object = value as Record<string, unknown>;
+    const keys = Object.keys(object);
+    let out: Record<string, unknown> | null = null;
+    for (let i = 0; i < keys.length; i++) {
+      const item = object[keys[i]!];
       const clean = storableDeep(item, maxCodePoints);
-      changed ||= clean !== item;
-      out[storableText(key, maxCodePoints)] = clean;
+      if (out === null && clean !== item) {
+        out = {};
+        for (let j = 0; j < i; j++) out[storableText(keys[j]!, maxCodePoints)] = object[keys[j]!];
+      }
+      if (out !== null) out[storableText(keys[i]!, maxCodePoints)] = clean;
     }
-    return (changed ? out : value) as T;
+    return (out ?? value) as T;
   }
   return value;
 }
