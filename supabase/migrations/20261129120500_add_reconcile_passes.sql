@@ -183,9 +183,9 @@ $$;
 -- guarded by the state the pass observed (status and updated_at): a heartbeat or a backend write
 -- that lands in between wins, and the change counts as a conflict (river#1302 lacked this guard).
 -- p_changes is a JSON array with one array per change: [job_id, observed_status,
--- observed_updated_at, action, new_status, reason, completed_at, evidence, marker] (one text
--- parameter for the page: the evidence is JSON already, and nine array literals cost the client
--- more to build than this costs Postgres to read).
+-- observed_updated_at, action, new_status, reason, completed_at, evidence, marker]: one text
+-- parameter for the page, the evidence inside it as JSON (nine array literals cost the client
+-- several times more to build; docs/benchmarks.md, issue 13).
 create function jobs_private.apply_reconcile_changes(
   p_pass_id uuid,
   p_confirm_for interval,
