@@ -55,13 +55,16 @@ export function storableDeep<T>(value: T, maxCodePoints: number): T {
     const keys = Object.keys(object);
     let out: Record<string, unknown> | null = null;
     for (let i = 0; i < keys.length; i++) {
-      const item = object[keys[i]!];
+      const key = keys[i]!;
+      const item = object[key];
       const clean = storableDeep(item, maxCodePoints);
-      if (out === null && clean !== item) {
+      const cleanKey = storableText(key, maxCodePoints);
+      // A key needs storing as much as a value does (a NUL in a key is refused by jsonb too).
+      if (out === null && (clean !== item || cleanKey !== key)) {
         out = {};
-        for (let j = 0; j < i; j++) out[storableText(keys[j]!, maxCodePoints)] = object[keys[j]!];
+        for (let j = 0; j < i; j++) out[keys[j]!] = object[keys[j]!]; // those were clean as they are
       }
-      if (out !== null) out[storableText(keys[i]!, maxCodePoints)] = clean;
+      if (out !== null) out[cleanKey] = clean;
     }
     return (out ?? value) as T;
   }
