@@ -27,7 +27,7 @@ describe("storableText", () => {
     const clean = { a: ["ok", { b: 1 }] };
     expect(storableDeep(clean, 10)).toBe(clean);
     expect(storableDeep({ ["k\u0000"]: ["\uDBFF"] }, 10)).toEqual({ k: ["\uFFFD"] });
-    expect(storableDeep({ ok: 1, ["k\u0000"]: "clean value" }, 10)).toEqual({ ok: 1, k: "clean value" }); // only a key dirty
+    expect(storableDeep({ ok: 1, ["k\u0000"]: "v" }, 10)).toEqual({ ok: 1, k: "v" }); // only a key dirty
   });
 });
 
