@@ -1552,7 +1552,8 @@ CREATE VIEW public.local_training_jobs_effective WITH (security_invoker='true') 
                 CASE
                     WHEN (j.status = ANY (jobs_private.active_statuses())) THEN j.confirmed_until
                     ELSE NULL::timestamp with time zone
-                END) AS fresh_until) f);
+                END) AS fresh_until
+         OFFSET 0) f);
 
 
 ALTER TABLE public.local_training_jobs_effective OWNER TO postgres;

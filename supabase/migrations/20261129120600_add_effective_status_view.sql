@@ -22,13 +22,16 @@ select
 from public.local_training_jobs j
 -- Terminal statuses get no threshold, so a finished job is never stale. One uncorrelated scalar
 -- subquery per policy row: each is an InitPlan, read once per query, not once per row (a join
--- looked the policy up for every row: docs/benchmarks.md).
+-- looked the policy up for every row). `offset 0` keeps fresh_until computed once per row: without
+-- it the planner copies the expression into each use, with its InitPlans (0.137 against 0.108 ms
+-- a page in a pgbench A/B; docs/benchmarks.md).
 cross join lateral (
   select greatest(j.heartbeat_at + case j.status
     when 'running' then (select stale_after from public.job_staleness_policy where status = 'running')
     when 'queued' then (select stale_after from public.job_staleness_policy where status = 'queued')
     when 'pending' then (select stale_after from public.job_staleness_policy where status = 'pending')
   end, case when j.status = any (jobs_private.active_statuses()) then j.confirmed_until end) as fresh_until
+  offset 0
 ) f;
 
 comment on view public.local_training_jobs_effective is
