@@ -5,7 +5,7 @@
 // A mass outage is sudden; accumulated ghosts are not. Only presumed deaths of jobs heard from
 // within the hard timeout count, and only they are held. Jobs silent longer are decided whatever
 // happens, so every hold ends: a held job is either heard from or silent past the hard timeout.
-import { type Action, isPresumedDeath } from "./decide.ts";
+import { type Action, isPresumedDeath, type LeaveReason } from "./decide.ts";
 
 export interface GuardPolicy {
   /** Hold when more than this share of a backend's recently-alive jobs would be presumed dead... */
@@ -82,19 +82,26 @@ export function applyMassOutageGuard<T extends GuardedDecision>(decisions: T[], 
   const tally = new GuardTally(policy);
   for (const d of decisions) tally.count(d);
   const holds = tally.holds();
-  const presumedDeaths = tally.presumedDeaths;
-  if (holds.length === 0) return { held: false, presumedDeaths, holds, decisions };
-  const heldBackends = new Set(holds.map((h) => h.backendUrl));
+  const held = new Map(holds.map((h): [string, LeaveReason] => [h.backendUrl, "held by mass-outage guard"]));
   return {
-    held: true,
-    presumedDeaths,
+    held: holds.length > 0,
+    presumedDeaths: tally.presumedDeaths,
     holds,
-    decisions: decisions.map((d) =>
-      heldBackends.has(d.backendUrl) && isSudden(d, policy.hardTimeoutMs)
-        ? { ...d, action: { type: "leave", why: "held by mass-outage guard" } }
-        : d
-    ),
+    decisions: holdSudden(decisions, held, policy.hardTimeoutMs),
   };
+}
+
+/** The decisions with each held backend's sudden deaths turned into "leave", saying why. */
+export function holdSudden<T extends GuardedDecision>(
+  decisions: T[],
+  held: ReadonlyMap<string, LeaveReason>,
+  hardTimeoutMs: number,
+): T[] {
+  if (held.size === 0) return decisions;
+  return decisions.map((d) => {
+    const why = held.get(d.backendUrl);
+    return why !== undefined && isSudden(d, hardTimeoutMs) ? { ...d, action: { type: "leave", why } } : d;
+  });
 }
 
 /** For the pass record and the health view: why it was held, and what releases it. */

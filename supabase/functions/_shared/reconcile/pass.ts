@@ -7,8 +7,8 @@ import { DEFAULT_PAGE_SIZE, type ReconcileConfig } from "./config.ts";
 import { type BackendAskOptions, type BackendReport, type BackendSession, forwardCancel } from "./backend-client.ts";
 import { normalizeBackendUrl, openCheckedBackend, withoutCredentials } from "./backend-url.ts";
 import { addChange, type Decision } from "./apply.ts";
-import { decide, type ObservedJob } from "./decide.ts";
-import { applyMassOutageGuard, describeHolds, GuardTally, isSudden } from "./guard.ts";
+import { decide, type LeaveReason, type ObservedJob } from "./decide.ts";
+import { describeHolds, GuardTally, holdSudden, isSudden } from "./guard.ts";
 import {
   applyChanges,
   applyDeferred,
@@ -84,8 +84,13 @@ export async function runReconcilePass(deps: PassDeps): Promise<PassSummary> {
     const run = new PagedPass(deps, identity.pass_id, shard);
     await run.observeAll();
     const holds = run.tally.holds();
-    // A list that broke off mid-way may have made absences of jobs it never got to: their deaths wait too.
+    // A list that broke off mid-way may have made absences of jobs it never got to: their deaths
+    // wait too, as a held backend's do. One map of held backends serves the record, the plan and the apply.
     const brokeOff = run.listsBrokenOff();
+    const held = new Map<string, LeaveReason>([
+      ...[...brokeOff].map((url): [string, LeaveReason] => [url, "held: the backend's list broke off"]),
+      ...holds.map((h): [string, LeaveReason] => [h.backendUrl, "held by mass-outage guard"]),
+    ]);
     const heldWhy = [
       describeHolds(holds, config.hardTimeoutMs),
       ...[...brokeOff].map((url) => `the list of ${url} broke off`),
@@ -95,8 +100,8 @@ export async function runReconcilePass(deps: PassDeps): Promise<PassSummary> {
     const record: PassRecord = {
       ...identity,
       observed: run.observed,
-      planned: run.plannedAfterGuard(new Set([...holds.map((h) => h.backendUrl), ...brokeOff])),
-      held: holds.length > 0 || brokeOff.size > 0,
+      planned: run.plannedAfterGuard(new Set(held.keys())),
+      held: held.size > 0,
       ...(heldWhy ? { held_why: heldWhy } : {}),
       presumed_deaths: run.tally.presumedDeaths,
       backend_reachable: backends.every((b) => b.reachable),
@@ -104,20 +109,10 @@ export async function runReconcilePass(deps: PassDeps): Promise<PassSummary> {
     };
     if (dryRun) {
       // A dry run returns the plan, so it holds every decision: it is for people, not fleets.
-      const guarded = applyMassOutageGuard(run.dryRunDecisions, {
-        share: config.guardShare,
-        minJobs: config.guardMinJobs,
-        hardTimeoutMs: config.hardTimeoutMs,
-      });
-      // As the apply would: a sudden death on a list that broke off waits, like a held one.
-      const plan = guarded.decisions.map((d): Decision =>
-        brokeOff.has(d.backendUrl) && isSudden(d, config.hardTimeoutMs)
-          ? { ...d, action: { type: "leave", why: "held: the backend's list broke off" } }
-          : d
-      );
+      const plan = holdSudden(run.dryRunDecisions, held, config.hardTimeoutMs);
       return { ...record, outcome: "dry_run", plan: plan.map(planEntry), duration_ms: Date.now() - started };
     }
-    if (run.tally.presumedDeaths > 0) await run.applyParked(run.tally.released().filter((url) => !brokeOff.has(url)));
+    if (run.tally.presumedDeaths > 0) await run.applyParked(run.tally.released().filter((url) => !held.has(url)));
     // Records the outcome (and releases the lease); the totals of every page are merged in after.
     const { outcome } = await finishPass(db, record);
     const totals = run.totals();
