@@ -10,23 +10,7 @@ create function pg_temp.report(job uuid, attempt int, seq bigint, status text de
 returns text language sql as $$ select public.report_job_status(job, attempt, seq, status, progress, error) ->> 'outcome' $$;
 create function pg_temp.status(job uuid) returns text language sql as $$ select status from public.local_training_jobs where id = job $$;
 
-select is(pg_temp.report(:'job', 1, 10, 'running', 0.1), 'applied', 'a first report is applied');
-select results_eq(format($$select status, progress, report_seq from public.local_training_jobs where id = '%s'$$, :'job'),
-  $$values ('running'::text, 0.1::float, 10::bigint)$$, 'status, progress and seq are stored');
-
--- Reordering never regresses.
-select is(pg_temp.report(:'job', 1, 30, 'running', 0.3), 'applied', 'a newer report is applied');
-select is(pg_temp.report(:'job', 1, 20, 'running', 0.2), 'ignored_stale', 'an older report arriving late is ignored');
-select is(pg_temp.report(:'job', 1, 30, 'running', 0.3), 'ignored_stale', 'a duplicate (a replay) is ignored');
-select is((select progress from public.local_training_jobs where id = :'job'), 0.3::float, 'progress did not go back');
-select is(pg_temp.report(:'job', 1, 31, 'queued'), 'applied', 'an active status lower than the current one...');
-select is(pg_temp.status(:'job'), 'running', '...does not move the job backwards');
-
--- A late heartbeat never overwrites a terminal status the same attempt reported.
-select is(pg_temp.report(:'job', 1, 50, 'completed', 1), 'applied', 'completion is applied');
-select is(pg_temp.report(:'job', 1, 40, 'running'), 'ignored_stale', 'a heartbeat sent before completion but arriving after is ignored');
-select is(pg_temp.report(:'job', 1, 60, 'running'), 'ignored_terminal', 'even a newer heartbeat cannot reopen a completed job');
-select is(pg_temp.status(:'job'), 'completed', 'the job stays completed');
+\ir _report_ordering.psql
 
 -- Fencing: after a resume, the old attempt is refused.
 select is(public.start_job_attempt(:'job'), 2, 'resuming starts attempt 2');
