@@ -10,7 +10,7 @@
 // real Edge Function under Deno.
 import fc from "fast-check";
 import pg from "pg";
-import { loadPassConfig, runReconcilePass } from "../../supabase/functions/_shared/reconcile/mod.ts";
+import { runReconcilePass } from "../../supabase/functions/_shared/reconcile/mod.ts";
 import { isJobStatus } from "../../supabase/functions/_shared/job-status.ts";
 import { type ServedFunction, serveReconcileFunction } from "../lib/serve-function.ts";
 import { inTransaction } from "../lib/transaction.ts";
@@ -22,24 +22,12 @@ import {
   toScriptedAnswer,
 } from "./hostile-answers.ts";
 import { listScript, type Script, startScriptedBackend } from "./scripted-backend.ts";
+import { FUZZ_SETTINGS, fuzzPassConfig, GRACE_S } from "./fuzz-settings.ts";
 
 const HEALTHY = {
   running: "00000000-0000-4000-8000-0000000000a1",
   completed: "00000000-0000-4000-8000-0000000000a2",
   lost: "00000000-0000-4000-8000-0000000000a3",
-};
-const GRACE_S = 120;
-
-/** Short timeouts and small caps keep 10,000 passes fast; the guard is off so each pass decides alone. */
-const SETTINGS = {
-  RECONCILE_REQUEST_TIMEOUT_MS: "300",
-  RECONCILE_DEADLINE_MS: "5000",
-  RECONCILE_CONCURRENCY: "4",
-  RECONCILE_GRACE_SECONDS: String(GRACE_S),
-  RECONCILE_HARD_TIMEOUT_SECONDS: "600",
-  RECONCILE_GUARD_MIN_JOBS: "1000000",
-  RECONCILE_MAX_LIST_BYTES: "65536",
-  RECONCILE_MAX_STATUS_BYTES: "16384",
 };
 const LIMITS = { maxBytes: 65_536, timeoutMs: 300 };
 
@@ -104,9 +92,8 @@ export async function runHostileFuzz(options: FuzzOptions): Promise<FuzzResult> 
     listScript({ [HEALTHY.running]: "running", [HEALTHY.completed]: "completed" }),
   );
   const hostile = await startScriptedBackend(() => ({ status: 503, body: "{}" }));
-  const env = { BACKEND_URL: healthy.url, ...SETTINGS };
-  const loaded = loadPassConfig(env);
-  if (!loaded.ok) throw new Error(loaded.error);
+  const env = { BACKEND_URL: healthy.url, ...FUZZ_SETTINGS };
+  const config = fuzzPassConfig(healthy.url);
   let fn: ServedFunction | null = null;
   if (options.via === "deno") {
     fn = await serveReconcileFunction({
@@ -124,7 +111,7 @@ export async function runHostileFuzz(options: FuzzOptions): Promise<FuzzResult> 
         ...await runReconcilePass({
           db: pool,
           fetch,
-          config: loaded.ok ? loaded.config : (undefined as never),
+          config,
           trigger: "fuzz",
           dryRun: false,
         }),

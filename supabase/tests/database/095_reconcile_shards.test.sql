@@ -23,21 +23,21 @@ select throws_ok($$select jobs_private.reconcile_shard_bounds(4, 4)$$, '22023', 
 select tests.create_user('shards@example.com') as owner \gset
 select tests.make_job(:'owner', 'running') from generate_series(1, 30);
 select is(
-  (select sum(json_array_length(jobs_private.observe_reconcile_page(null, 1000, interval '10 minutes', s, 3)))::int
+  (select sum(json_array_length(jobs_private.observe_reconcile_page(null, 1000, interval '10 minutes', interval '10 minutes', s, 3)))::int
    from generate_series(0, 2) s),
   (select count(*)::int from public.local_training_jobs where status = 'running'),
   'three shards observe every active job once between them');
 select is(
   (select count(distinct e ->> 0)::int from generate_series(0, 2) s,
-     json_array_elements(jobs_private.observe_reconcile_page(null, 1000, interval '10 minutes', s, 3)) e),
+     json_array_elements(jobs_private.observe_reconcile_page(null, 1000, interval '10 minutes', interval '10 minutes', s, 3)) e),
   (select count(*)::int from public.local_training_jobs where status = 'running'),
   'and no job twice');
 
 -- Keyset pages: page 2 starts after page 1's last id.
 select is(
   (select json_array_length(jobs_private.observe_reconcile_page(
-     (select (jobs_private.observe_reconcile_page(null, 10, interval '10 minutes', 0, 1) -> 9 ->> 0)::uuid),
-     1000, interval '10 minutes', 0, 1)))::int,
+     (select (jobs_private.observe_reconcile_page(null, 10, interval '10 minutes', interval '10 minutes', 0, 1) -> 9 ->> 0)::uuid),
+     1000, interval '10 minutes', interval '10 minutes', 0, 1)))::int,
   (select count(*)::int - 10 from public.local_training_jobs where status = 'running'),
   'the page after the first ten holds the rest');
 

@@ -139,7 +139,9 @@ describe("pushing the migrations as a non-superuser owner, as on hosted Supabase
   it("runs the pass's calls and the health view as that owner", async () => {
     const health = await asOwner(seedDb, async (db) => {
       await db.query("select jobs_private.claim_reconcile_pass(gen_random_uuid(), 'test', interval '1 minute')");
-      await db.query("select jobs_private.observe_reconcile_page(null, 10, interval '10 minutes')");
+      await db.query(
+        "select jobs_private.observe_reconcile_page(null, 10, interval '10 minutes', interval '10 minutes')",
+      );
       await db.query("select jobs_private.prune_reconcile_records()");
       return db.query("select status from jobs_private.reconcile_health");
     });

@@ -21,6 +21,7 @@ export type BackendAnswer =
 
 /** Code points of a backend's text we keep (error texts, details). */
 export const MAX_ERROR_TEXT = 500;
+/** Characters of a progress marker; a longer one is kept as its hash (`#` + fnv1a:length). */
 const MAX_MARKER = 200;
 
 /** Parses one job's entry from `GET /status/{id}` or from the list. Returns null when malformed. */
@@ -67,6 +68,37 @@ export function progressMarker(entry: Record<string, unknown>): ProgressMarker {
   if (Object.keys(parts).length === 0) return null;
   const marker = JSON.stringify(parts);
   return marker.length <= MAX_MARKER ? marker : `#${fnv1a(marker)}`;
+}
+
+const HASHED_MARKER = /^#[0-9a-f]{1,8}:[0-9]{1,12}$/;
+
+/**
+ * Whether a marker read back from a row is one progressMarker() could have made: a short JSON
+ * object, or the hash of a long one. Anything else is treated as no marker at all, so an odd stored
+ * value can neither fake movement nor break the pass.
+ */
+export function isStoredMarker(value: unknown): value is string {
+  if (typeof value !== "string" || value.length > MAX_MARKER) return false;
+  if (value.startsWith("#")) return HASHED_MARKER.test(value);
+  return storedObject(value) !== null;
+}
+
+/** The progress fraction a stored marker carries ({"p": 0.98, ...}), if any. */
+export function markerProgress(marker: ProgressMarker): number | null {
+  const p = marker === null ? undefined : storedObject(marker)?.p;
+  return typeof p === "number" && Number.isFinite(p) && p >= 0 && p <= 1 ? p : null;
+}
+
+function storedObject(text: string): Record<string, unknown> | null {
+  if (!text.startsWith("{")) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? value as Record<string, unknown>
+      : null;
+  } catch {
+    return null;
+  }
 }
 
 function fnv1a(text: string): string {

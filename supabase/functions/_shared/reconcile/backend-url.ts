@@ -6,10 +6,16 @@
 import { type BackendAskOptions, type BackendSession, openBackend } from "./backend-client.ts";
 import { storableText } from "./sanitize.ts";
 
+/** A base URL longer than this is refused: it would only bloat every record that names its backend. */
+const MAX_BACKEND_URL = 2_048;
+
 export type BackendUrlCheck = { ok: true } | { ok: false; reason: string };
 
 /** Pure: why `raw` may not be fetched, or ok. Never echoes the URL (it may hold a password). */
 export function checkBackendUrl(raw: string): BackendUrlCheck {
+  if (raw.length > MAX_BACKEND_URL) {
+    return { ok: false, reason: `backend_url is longer than ${MAX_BACKEND_URL} characters` };
+  }
   let url: URL;
   try {
     url = new URL(raw);
@@ -48,6 +54,7 @@ export function openCheckedBackend(url: string, options: BackendAskOptions): Bac
 
 /** The URL as records may show it: user and password replaced by "***" (an unparsable one is cut short). */
 export function withoutCredentials(raw: string): string {
+  if (raw.length > MAX_BACKEND_URL) return storableText(raw, 200);
   let url: URL;
   try {
     url = new URL(raw);

@@ -2,61 +2,11 @@
 // in Deno (npm:pg). A pass claims its shard's lease, observes keyset pages, applies each page in
 // one guarded call, parks sudden deaths until the guard has counted every page, and records itself
 // (finishPass).
-import type { JobStatus } from "../job-status.ts";
 import type { ObservedJob } from "./decide.ts";
+import { readObservedRow, rowJobId } from "./stored-row.ts";
 
 export interface Queryable {
   query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
-}
-
-/**
- * One observed job as jobs_private.observe_reconcile_page() sends it (fields: see the migration add_reconcile_passes).
- */
-type ObservedRow = [
-  id: string,
-  status: JobStatus,
-  backendUrl: string | null,
-  observedUpdatedAt: string,
-  silentMs: number,
-  writerSilentMs: number,
-  progressSilentMs: number | null,
-  marker: string | null,
-  confirmationRunning: boolean,
-  cancelPending: boolean,
-  progress: number | null,
-  presumedDead: boolean,
-];
-
-function toObservedJob(
-  [
-    id,
-    status,
-    backendUrl,
-    observedUpdatedAt,
-    silentMs,
-    writerSilentMs,
-    progressSilentMs,
-    marker,
-    confirmationRunning,
-    cancelPending,
-    progress,
-    presumedDead,
-  ]: ObservedRow,
-): ObservedJob {
-  return {
-    id,
-    status,
-    backendUrl,
-    observedUpdatedAt,
-    silentMs: Number(silentMs),
-    writerSilentMs: Number(writerSilentMs),
-    progressSilentMs: progressSilentMs === null ? null : Number(progressSilentMs),
-    marker,
-    confirmationRunning,
-    cancelPending,
-    progress: progress === null ? null : Number(progress),
-    presumedDead,
-  };
 }
 
 /** Which part of the fleet a pass covers: shard `shard` of `shards` equal ranges of job ids. */
@@ -80,16 +30,41 @@ export async function claimPass(
   return claimed.skipped ? { skipped: true, runningPass: claimed.running_pass ?? "unknown" } : { skipped: false };
 }
 
-/** Up to `limit` observed jobs after `after` (by id) in the shard; fewer means the last page. */
+/** One observed page: the rows that read well, the ones that did not, and where the next page starts. */
+export interface ObservedPage {
+  jobs: ObservedJob[];
+  unreadable: { jobId: string | null; error: string }[];
+  /** Rows the database sent (a page shorter than the limit is the last). */
+  size: number;
+  lastId: string | null;
+}
+
+/**
+ * Up to `limit` observed rows after `after` (by id) in the shard. Each row is read on its own
+ * (stored-row.ts): an odd one costs that row, never the page.
+ */
 export async function observePage(
   db: Queryable,
-  o: { after: string | null; limit: number; reviveWindowMs: number } & Shard,
-): Promise<ObservedJob[]> {
+  o: { after: string | null; limit: number; reviveWindowMs: number; confirmForMs: number } & Shard,
+): Promise<ObservedPage> {
   const { rows } = await db.query(
-    `select jobs_private.observe_reconcile_page($1, $2, make_interval(secs => $3::double precision / 1000), $4, $5) as page`,
-    [o.after, o.limit, o.reviveWindowMs, o.shard, o.shards],
+    `select jobs_private.observe_reconcile_page($1, $2, make_interval(secs => $3::double precision / 1000),
+       make_interval(secs => $4::double precision / 1000), $5, $6) as page`,
+    [o.after, o.limit, o.reviveWindowMs, o.confirmForMs, o.shard, o.shards],
   );
-  return (rows[0]?.page as ObservedRow[]).map(toObservedJob);
+  const raw = rows[0]?.page;
+  if (!Array.isArray(raw)) throw new Error("observe_reconcile_page did not return an array");
+  const page: ObservedPage = { jobs: [], unreadable: [], size: raw.length, lastId: null };
+  for (const row of raw) {
+    const read = readObservedRow(row);
+    if (read.ok) page.jobs.push(read.job);
+    else page.unreadable.push({ jobId: read.jobId, error: read.error });
+  }
+  if (raw.length > 0) {
+    page.lastId = rowJobId(raw.at(-1));
+    if (page.lastId === null) throw new Error("observe_reconcile_page: the page's last row has no id to page by");
+  }
+  return page;
 }
 
 /**

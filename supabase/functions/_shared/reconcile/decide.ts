@@ -8,7 +8,7 @@
 // witnesses have been silent past the hard timeout the job is failed as stalled. A job waiting in
 // the backend's queue (queued, pending) cannot move: the backend holding it counts.
 import type { ActiveStatus, JobStatus, TerminalStatus } from "../job-status.ts";
-import type { BackendAnswer, ProgressMarker } from "./backend-answer.ts";
+import { type BackendAnswer, markerProgress, type ProgressMarker } from "./backend-answer.ts";
 
 export interface ObservedJob {
   id: string;
@@ -16,10 +16,10 @@ export interface ObservedJob {
   backendUrl: string | null;
   /** updated_at (the row version) as the database printed it; the apply compares it exactly. */
   observedUpdatedAt: string;
-  /** Time since the last sign of life of either witness, by the database clock. */
+  /** Time since the last sign of life of either witness, by the database clock; Infinity when none is known. */
   silentMs: number;
-  /** Time since the writer's last heartbeat. */
-  writerSilentMs: number;
+  /** Time since the writer's last heartbeat; null when the row holds none usable. */
+  writerSilentMs: number | null;
   /** Time since a pass last saw the backend's progress move; null if none ever did. */
   progressSilentMs: number | null;
   /** The backend's progress as the previous pass saw it. */
@@ -202,15 +202,9 @@ export function moved(previous: ProgressMarker, now: ProgressMarker): boolean {
   return previous !== null && now !== null && previous !== now;
 }
 
-/** The progress value a marker carries ({"p": 0.98, ...}), if any. */
-function markerProgress(marker: ProgressMarker): number | null {
-  if (marker === null || !marker.startsWith("{")) return null;
-  const p = (JSON.parse(marker) as { p?: unknown }).p;
-  return typeof p === "number" ? p : null;
-}
-
 /** A silence as a person reads it: 45 s, 12 min, 5 h, 3 days. */
-export function formatSilence(ms: number): string {
+export function formatSilence(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms)) return "for an unknown time";
   const s = ms / 1000;
   if (s < 120) return `${Math.round(s)} s`;
   if (s < 7_200) return `${Math.round(s / 60)} min`;

@@ -13,7 +13,8 @@ export { type Action, decide, type ObservedJob, REASON_HEARTBEAT_LOST } from "./
 export { applyMassOutageGuard, describeHolds } from "./guard.ts";
 export { addChange, type Decision } from "./apply.ts";
 export { type ChangeColumns, emptyChangeColumns } from "./database.ts";
-export { type BackendAnswer, parseJobEntry } from "./backend-answer.ts";
+export { type BackendAnswer, isStoredMarker, markerProgress, parseJobEntry } from "./backend-answer.ts";
+export { OBSERVED_ROW_FIELDS, readObservedRow } from "./stored-row.ts";
 
 // The input boundary: what a backend or a row may put into the pass.
 export { checkBackendUrl, normalizeBackendUrl, withoutCredentials } from "./backend-url.ts";

@@ -7,7 +7,7 @@ import { DEFAULT_PAGE_SIZE, type ReconcileConfig } from "./config.ts";
 import { type BackendAskOptions, type BackendReport, type BackendSession, forwardCancel } from "./backend-client.ts";
 import { normalizeBackendUrl, openCheckedBackend, withoutCredentials } from "./backend-url.ts";
 import { addChange, type Decision } from "./apply.ts";
-import { decide, type LeaveReason, type ObservedJob } from "./decide.ts";
+import { type Action, decide, type LeaveReason, type ObservedJob } from "./decide.ts";
 import { describeHolds, GuardTally, holdSudden, isSudden } from "./guard.ts";
 import {
   applyChanges,
@@ -173,14 +173,21 @@ class PagedPass {
     const limit = config.pageSize ?? DEFAULT_PAGE_SIZE;
     let after: string | null = null;
     for (;;) {
-      const page = await observePage(db, { after, limit, reviveWindowMs: config.hardTimeoutMs, ...this.shard });
-      if (page.length === 0) return;
-      this.observed += page.length;
-      after = page.at(-1)!.id;
-      const { decisions, cancels } = await this.decidePage(page);
+      const page = await observePage(db, {
+        after,
+        limit,
+        reviveWindowMs: config.hardTimeoutMs,
+        confirmForMs: config.passIntervalMs,
+        ...this.shard,
+      });
+      if (page.size === 0) return;
+      this.observed += page.size;
+      after = page.lastId;
+      for (const { jobId, error } of page.unreadable) this.reject({ job_id: jobId, action: null, error });
+      const { decisions, cancels } = await this.decidePage(page.jobs);
       if (this.deps.dryRun) this.dryRunDecisions.push(...decisions);
       else await this.applyPage(decisions, cancels);
-      if (page.length < limit) return;
+      if (page.size < limit) return;
     }
   }
 
@@ -208,8 +215,16 @@ class PagedPass {
     for (const report of reports) {
       for (const job of byBackend.get(report.url) ?? []) {
         const answer = report.answers.get(job.id) ?? { kind: "unreachable", detail: "not asked" };
+        let action: Action;
+        try {
+          action = decide(job, answer, config);
+        } catch (error) {
+          // A row no rule can read costs that row: recorded as rejected, the page goes on.
+          this.reject({ job_id: job.id, action: null, error: storableText(`decide: ${errorMessage(error)}`, 300) });
+          continue;
+        }
         // What the records show: a password in a misconfigured backend_url is never written anywhere.
-        const d = { job, backendUrl: withoutCredentials(report.url), answer, action: decide(job, answer, config) };
+        const d = { job, backendUrl: withoutCredentials(report.url), answer, action };
         this.tally.count(d);
         if (isSudden(d, config.hardTimeoutMs)) bump(this.suddenOf(d.backendUrl), d.action.type);
         else bump(this.planned, d.action.type);
@@ -254,17 +269,20 @@ class PagedPass {
       this.applyCalls += outcome.calls;
       for (const r of outcome.results) this.addApplied(r);
       for (const { row, error } of outcome.rejected) {
-        this.rejected++;
-        if (this.rejectedRows.length < MAX_REJECTED_LISTED) {
-          this.rejectedRows.push({
-            job_id: row.jobIds[0] ?? null,
-            action: row.actions[0] ?? null,
-            error: storableText(`${sqlState(error)}${errorMessage(error)}`, 300),
-          });
-        }
+        this.reject({
+          job_id: row.jobIds[0] ?? null,
+          action: row.actions[0] ?? null,
+          error: storableText(`${sqlState(error)}${errorMessage(error)}`, 300),
+        });
       }
     }
     if (parked.jobIds.length > 0) await deferChanges(db, this.passId, parkedBackends, parked);
+  }
+
+  /** A row that cost only itself: unreadable, undecidable, or refused by the apply. Counted exactly, a few named. */
+  private reject(row: RejectedRow): void {
+    this.rejected++;
+    if (this.rejectedRows.length < MAX_REJECTED_LISTED) this.rejectedRows.push(row);
   }
 
   /** After the last page: the guard's verdict on the parked sudden deaths. */
