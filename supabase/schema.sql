@@ -386,10 +386,10 @@ $$;
 ALTER FUNCTION jobs_private.is_presumed_dead(status text, evidence jsonb) OWNER TO postgres;
 
 --
--- Name: observe_reconcile_page(uuid, integer, interval, integer, integer); Type: FUNCTION; Schema: jobs_private; Owner: postgres
+-- Name: observe_reconcile_page(uuid, integer, interval, interval, integer, integer); Type: FUNCTION; Schema: jobs_private; Owner: postgres
 --
 
-CREATE FUNCTION jobs_private.observe_reconcile_page(p_after uuid, p_limit integer, p_revive_window interval, p_shard integer DEFAULT 0, p_shards integer DEFAULT 1) RETURNS json
+CREATE FUNCTION jobs_private.observe_reconcile_page(p_after uuid, p_limit integer, p_revive_window interval, p_confirm_for interval, p_shard integer DEFAULT 0, p_shards integer DEFAULT 1) RETURNS json
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
@@ -398,7 +398,7 @@ CREATE FUNCTION jobs_private.observe_reconcile_page(p_after uuid, p_limit intege
     -- written out the same way), before any order by id.
     select j.* from public.local_training_jobs j
     where j.status = 'failed' and j.status_evidence ->> 'rule' in ('fail_lost', 'fail_heartbeat_lost', 'fail_stalled')
-      and j.completed_at > now() - p_revive_window
+      and j.completed_at > now() - p_revive_window and j.completed_at <= now()
   ),
   page as (
     (select j.* from public.local_training_jobs j
@@ -418,22 +418,32 @@ CREATE FUNCTION jobs_private.observe_reconcile_page(p_after uuid, p_limit intege
     order by id limit p_limit
   )
   select coalesce(json_agg(json_build_array(
-      j.id, j.status, j.backend_url, j.updated_at::text,
-      floor(extract(epoch from now() - greatest(j.heartbeat_at, j.confirmed_at)) * 1000),
-      floor(extract(epoch from now() - j.heartbeat_at) * 1000),
-      floor(extract(epoch from now() - j.confirmed_at) * 1000),
-      j.progress_marker,
-      coalesce(j.confirmed_until > now(), false),
+      j.id, j.status, left(j.backend_url, 4096), j.updated_at::text,
+      floor(extract(epoch from now() - greatest(t.heartbeat_at, t.confirmed_at)) * 1000),
+      floor(extract(epoch from now() - t.heartbeat_at) * 1000),
+      floor(extract(epoch from now() - t.confirmed_at) * 1000),
+      left(j.progress_marker, 4096),
+      coalesce(j.confirmed_until > now()
+               and j.confirmed_until <= now() + p_confirm_for
+                                        + coalesce((select max(stale_after) from public.job_staleness_policy), interval '0'),
+               false),
       j.cancel_requested_at is not null and j.cancel_forwarded_at is null,
-      -- The writer side's progress column, else the seed's config.progress (when it is a number).
-      coalesce(j.progress, case when jsonb_typeof(j.config -> 'progress') = 'number' then (j.config ->> 'progress')::float end),
+      -- The writer side's progress column, else the seed's config.progress (NaN and infinities fail both
+      -- tests; rounding keeps 1e-400, which no float holds, from throwing).
+      case when j.progress >= 0 and j.progress <= 1 then j.progress
+           when jsonb_typeof(j.config -> 'progress') = 'number' and (j.config -> 'progress')::numeric between 0 and 1
+             then round((j.config -> 'progress')::numeric, 9)::double precision end,
       j.status = 'failed'
     ) order by j.id), '[]'::json)
   from page j
+  cross join lateral (select
+    case when isfinite(j.heartbeat_at) and j.heartbeat_at <= now() + interval '1 minute' then j.heartbeat_at end as heartbeat_at,
+    case when isfinite(j.confirmed_at) and j.confirmed_at <= now() + interval '1 minute' then j.confirmed_at end as confirmed_at
+  ) t
 $$;
 
 
-ALTER FUNCTION jobs_private.observe_reconcile_page(p_after uuid, p_limit integer, p_revive_window interval, p_shard integer, p_shards integer) OWNER TO postgres;
+ALTER FUNCTION jobs_private.observe_reconcile_page(p_after uuid, p_limit integer, p_revive_window interval, p_confirm_for interval, p_shard integer, p_shards integer) OWNER TO postgres;
 
 --
 -- Name: prune_reconcile_records(); Type: FUNCTION; Schema: jobs_private; Owner: postgres
@@ -1898,10 +1908,10 @@ GRANT ALL ON FUNCTION jobs_private.is_presumed_dead(status text, evidence jsonb)
 
 
 --
--- Name: FUNCTION observe_reconcile_page(p_after uuid, p_limit integer, p_revive_window interval, p_shard integer, p_shards integer); Type: ACL; Schema: jobs_private; Owner: postgres
+-- Name: FUNCTION observe_reconcile_page(p_after uuid, p_limit integer, p_revive_window interval, p_confirm_for interval, p_shard integer, p_shards integer); Type: ACL; Schema: jobs_private; Owner: postgres
 --
 
-REVOKE ALL ON FUNCTION jobs_private.observe_reconcile_page(p_after uuid, p_limit integer, p_revive_window interval, p_shard integer, p_shards integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION jobs_private.observe_reconcile_page(p_after uuid, p_limit integer, p_revive_window interval, p_confirm_for interval, p_shard integer, p_shards integer) FROM PUBLIC;
 
 
 --
