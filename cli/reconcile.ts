@@ -1,17 +1,32 @@
-// `npm run reconcile -- --once | --every 10m [--dry-run] [--json] [--trigger NAME]`
-// The Edge Function's pass, run from Node against DATABASE_URL and BACKEND_URL: for backends
-// the cloud cannot reach (a laptop, a GPU box on a private network). Same core, same results.
+// `npm run reconcile -- --once | --every 10m [--dry-run] [--json] [--trigger NAME] [--set SETTING=VALUE ...]`
+// The Edge Function's pass, run from Node against DATABASE_URL: for backends the cloud cannot reach
+// (a laptop, a GPU box on a private network). Same core, same settings row, same results. --set
+// overrides one setting of jobs_private.reconcile_settings for this run only (checked by the same
+// rules; the pass record names it), e.g. --set grace='30 seconds' --set backend_url=http://gpu:8000.
 import pg from "pg";
 import { parseArgs } from "node:util";
 import {
   errorMessage,
-  loadPassConfig,
+  loadCliEnv,
   type PassSummary,
   runReconcilePass,
+  type SettingsOverrides,
 } from "../supabase/functions/_shared/reconcile/mod.ts";
 import { formatSummary } from "./format-summary.ts";
 
-const usage = "usage: npm run reconcile -- (--once | --every 10m) [--dry-run] [--json] [--trigger NAME]";
+const usage =
+  "usage: npm run reconcile -- (--once | --every 10m) [--dry-run] [--json] [--trigger NAME] [--set SETTING=VALUE ...]";
+
+/** `--set name=value` flags as overrides of the settings row; null when one is not of that form. */
+export function parseOverrides(flags: string[]): SettingsOverrides | null {
+  const overrides: SettingsOverrides = {};
+  for (const flag of flags) {
+    const m = /^([a-z_]+)=(.*)$/s.exec(flag);
+    if (!m) return null;
+    overrides[m[1]!] = m[2]!;
+  }
+  return overrides;
+}
 
 export function parseInterval(text: string): number | null {
   const m = /^(\d+)(s|m|h)$/.exec(text.trim());
@@ -35,6 +50,7 @@ async function main(): Promise<void> {
         "dry-run": { type: "boolean", default: false },
         json: { type: "boolean", default: false },
         trigger: { type: "string", default: "cli" },
+        set: { type: "string", multiple: true, default: [] },
       },
       strict: true,
     }).values;
@@ -47,11 +63,11 @@ async function main(): Promise<void> {
 
   const databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) fail("DATABASE_URL is not set");
+  const overrides = parseOverrides(args.set ?? []);
+  if (!overrides) fail(`--set takes SETTING=VALUE, e.g. --set grace='30 seconds'\n${usage}`);
   // With --every, the pass interval is the ticker's unless set: a confirmation lasts until the next pass.
-  const env = everyMs && !process.env.RECONCILE_INTERVAL_SECONDS
-    ? { ...process.env, RECONCILE_INTERVAL_SECONDS: String(Math.ceil(everyMs / 1000)) }
-    : process.env;
-  const loaded = loadPassConfig(env);
+  if (everyMs && overrides.pass_interval === undefined) overrides.pass_interval = `${everyMs / 1000} seconds`;
+  const loaded = loadCliEnv(process.env);
   if (!loaded.ok) fail(loaded.error);
 
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
@@ -64,7 +80,8 @@ async function main(): Promise<void> {
         await runReconcilePass({
           db: pool,
           fetch,
-          config: loaded.config,
+          overrides,
+          fallbackBackendUrl: loaded.config.fallbackBackendUrl,
           trigger: args.trigger!,
           dryRun: args["dry-run"]!,
         }),

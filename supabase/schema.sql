@@ -158,6 +158,26 @@ end $$;
 ALTER FUNCTION jobs_private.apply_reconcile_changes(p_pass_id uuid, p_confirm_for interval, p_changes jsonb, p_cancel_job_ids uuid[], p_cancel_answers text[], p_cancel_delivered boolean[]) OWNER TO postgres;
 
 --
+-- Name: check_reconcile_settings(); Type: FUNCTION; Schema: jobs_private; Owner: postgres
+--
+
+CREATE FUNCTION jobs_private.check_reconcile_settings() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  problem text := jobs_private.reconcile_settings_error(new);
+begin
+  if problem is not null then
+    raise exception 'reconcile settings: %', problem using errcode = 'check_violation';
+  end if;
+  return new;
+end $$;
+
+
+ALTER FUNCTION jobs_private.check_reconcile_settings() OWNER TO postgres;
+
+--
 -- Name: claim_reconcile_pass(uuid, text, interval, boolean, integer, integer); Type: FUNCTION; Schema: jobs_private; Owner: postgres
 --
 
@@ -195,6 +215,45 @@ end $$;
 
 
 ALTER FUNCTION jobs_private.claim_reconcile_pass(p_pass_id uuid, p_trigger text, p_lease interval, p_dry_run boolean, p_shard integer, p_shards integer) OWNER TO postgres;
+
+--
+-- Name: configure_reconciler(interval, interval, interval, double precision, integer, integer, integer, interval, interval, integer, integer, integer, text); Type: FUNCTION; Schema: jobs_private; Owner: postgres
+--
+
+CREATE FUNCTION jobs_private.configure_reconciler(every interval DEFAULT NULL::interval, hard_timeout interval DEFAULT NULL::interval, grace interval DEFAULT NULL::interval, guard_share double precision DEFAULT NULL::double precision, guard_min_jobs integer DEFAULT NULL::integer, page_size integer DEFAULT NULL::integer, concurrency integer DEFAULT NULL::integer, request_timeout interval DEFAULT NULL::interval, deadline interval DEFAULT NULL::interval, max_status_bytes integer DEFAULT NULL::integer, max_list_bytes integer DEFAULT NULL::integer, shards integer DEFAULT NULL::integer, backend_url text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  result jsonb;
+begin
+  update jobs_private.reconcile_settings s set
+    pass_interval = coalesce(configure_reconciler.every, s.pass_interval),
+    hard_timeout = coalesce(configure_reconciler.hard_timeout, s.hard_timeout),
+    grace = coalesce(configure_reconciler.grace, s.grace),
+    guard_share = coalesce(configure_reconciler.guard_share, s.guard_share),
+    guard_min_jobs = coalesce(configure_reconciler.guard_min_jobs, s.guard_min_jobs),
+    page_size = coalesce(configure_reconciler.page_size, s.page_size),
+    concurrency = coalesce(configure_reconciler.concurrency, s.concurrency),
+    request_timeout = coalesce(configure_reconciler.request_timeout, s.request_timeout),
+    deadline = coalesce(configure_reconciler.deadline, s.deadline),
+    max_status_bytes = coalesce(configure_reconciler.max_status_bytes, s.max_status_bytes),
+    max_list_bytes = coalesce(configure_reconciler.max_list_bytes, s.max_list_bytes),
+    shards = coalesce(configure_reconciler.shards, s.shards),
+    backend_url = coalesce(configure_reconciler.backend_url, s.backend_url)
+  returning to_jsonb(s) - 'id' into result;
+  return result;
+end $$;
+
+
+ALTER FUNCTION jobs_private.configure_reconciler(every interval, hard_timeout interval, grace interval, guard_share double precision, guard_min_jobs integer, page_size integer, concurrency integer, request_timeout interval, deadline interval, max_status_bytes integer, max_list_bytes integer, shards integer, backend_url text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION configure_reconciler(every interval, hard_timeout interval, grace interval, guard_share double precision, guard_min_jobs integer, page_size integer, concurrency integer, request_timeout interval, deadline interval, max_status_bytes integer, max_list_bytes integer, shards integer, backend_url text); Type: COMMENT; Schema: jobs_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION jobs_private.configure_reconciler(every interval, hard_timeout interval, grace interval, guard_share double precision, guard_min_jobs integer, page_size integer, concurrency integer, request_timeout interval, deadline interval, max_status_bytes integer, max_list_bytes integer, shards integer, backend_url text) IS 'Changes reconciler settings (arguments left out keep their value), checked together, and reschedules the cron job in the same transaction. Returns the new settings.';
+
 
 --
 -- Name: cron_run_time(cron.job_run_details); Type: FUNCTION; Schema: jobs_private; Owner: postgres
@@ -513,6 +572,259 @@ $$;
 ALTER FUNCTION jobs_private.reconcile_change_rows(p_changes jsonb) OWNER TO postgres;
 
 --
+-- Name: reconcile_cron_schedule(interval); Type: FUNCTION; Schema: jobs_private; Owner: postgres
+--
+
+CREATE FUNCTION jobs_private.reconcile_cron_schedule(p_every interval) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+declare
+  exact numeric := extract(epoch from p_every);
+  s bigint;
+begin
+  if exact is null or exact <> trunc(exact) or exact < 1 or exact > 86400 then return null; end if;
+  s := exact::bigint;
+  if s < 60 then return s || ' seconds'; end if; -- pg_cron 1.5 and later (Supabase has 1.6)
+  if s % 60 = 0 and s <= 3600 and 3600 % s = 0 then
+    return case when s = 60 then '* * * * *' when s = 3600 then '0 * * * *' else '*/' || (s / 60) || ' * * * *' end;
+  end if;
+  if s % 3600 = 0 and 86400 % s = 0 then
+    return case when s = 86400 then '0 0 * * *' else '0 */' || (s / 3600) || ' * * *' end;
+  end if;
+  return null;
+end $$;
+
+
+ALTER FUNCTION jobs_private.reconcile_cron_schedule(p_every interval) OWNER TO postgres;
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: reconcile_settings; Type: TABLE; Schema: jobs_private; Owner: postgres
+--
+
+CREATE TABLE jobs_private.reconcile_settings (
+    id boolean DEFAULT true NOT NULL,
+    shards integer DEFAULT 1 NOT NULL,
+    pass_interval interval DEFAULT '00:10:00'::interval NOT NULL,
+    hard_timeout interval DEFAULT '00:10:00'::interval NOT NULL,
+    grace interval DEFAULT '00:02:00'::interval NOT NULL,
+    guard_share double precision DEFAULT 0.5 NOT NULL,
+    guard_min_jobs integer DEFAULT 5 NOT NULL,
+    page_size integer DEFAULT 2000 NOT NULL,
+    concurrency integer DEFAULT 16 NOT NULL,
+    request_timeout interval DEFAULT '00:00:05'::interval NOT NULL,
+    deadline interval DEFAULT '00:01:00'::interval NOT NULL,
+    max_status_bytes integer DEFAULT 65536 NOT NULL,
+    max_list_bytes integer DEFAULT 8388608 NOT NULL,
+    backend_url text,
+    CONSTRAINT reconcile_settings_one_row CHECK (id),
+    CONSTRAINT reconcile_settings_shards_in_range CHECK (((shards >= 1) AND (shards <= 256)))
+);
+
+
+ALTER TABLE jobs_private.reconcile_settings OWNER TO postgres;
+
+--
+-- Name: TABLE reconcile_settings; Type: COMMENT; Schema: jobs_private; Owner: postgres
+--
+
+COMMENT ON TABLE jobs_private.reconcile_settings IS 'One row: every reconciler setting. Change them with jobs_private.configure_reconciler(...); any write is checked by jobs_private.reconcile_settings_error().';
+
+
+--
+-- Name: COLUMN reconcile_settings.shards; Type: COMMENT; Schema: jobs_private; Owner: postgres
+--
+
+COMMENT ON COLUMN jobs_private.reconcile_settings.shards IS 'How many passes one cron tick runs side by side, each over 1/shards of the job ids.';
+
+
+--
+-- Name: COLUMN reconcile_settings.pass_interval; Type: COMMENT; Schema: jobs_private; Owner: postgres
+--
+
+COMMENT ON COLUMN jobs_private.reconcile_settings.pass_interval IS 'How often a pass runs: the cron schedule follows it, a confirmation keeps a job fresh until the next pass is due, and the health view says stale after two of them.';
+
+
+--
+-- Name: COLUMN reconcile_settings.hard_timeout; Type: COMMENT; Schema: jobs_private; Owner: postgres
+--
+
+COMMENT ON COLUMN jobs_private.reconcile_settings.hard_timeout IS 'With no usable answer, or a running claim that shows no progress, a job silent this long is failed anyway. At least pass_interval.';
+
+
+--
+-- Name: COLUMN reconcile_settings.grace; Type: COMMENT; Schema: jobs_private; Owner: postgres
+--
+
+COMMENT ON COLUMN jobs_private.reconcile_settings.grace IS 'A job the backend does not know is failed only after this long without a sign of life (it may not have reached the backend yet). Shorter than hard_timeout.';
+
+
+--
+-- Name: COLUMN reconcile_settings.guard_share; Type: COMMENT; Schema: jobs_private; Owner: postgres
+--
+
+COMMENT ON COLUMN jobs_private.reconcile_settings.guard_share IS 'Mass-outage guard: a pass holds a backend''s presumed deaths when they are more than this share of its recently-alive jobs...';
+
+
+--
+-- Name: COLUMN reconcile_settings.guard_min_jobs; Type: COMMENT; Schema: jobs_private; Owner: postgres
+--
+
+COMMENT ON COLUMN jobs_private.reconcile_settings.guard_min_jobs IS '...and at least this many.';
+
+
+--
+-- Name: COLUMN reconcile_settings.page_size; Type: COMMENT; Schema: jobs_private; Owner: postgres
+--
+
+COMMENT ON COLUMN jobs_private.reconcile_settings.page_size IS 'Rows a pass observes, decides and applies at a time: its memory does not grow with the fleet.';
+
+
+--
+-- Name: COLUMN reconcile_settings.concurrency; Type: COMMENT; Schema: jobs_private; Owner: postgres
+--
+
+COMMENT ON COLUMN jobs_private.reconcile_settings.concurrency IS 'Status requests in flight at once, per backend.';
+
+
+--
+-- Name: COLUMN reconcile_settings.request_timeout; Type: COMMENT; Schema: jobs_private; Owner: postgres
+--
+
+COMMENT ON COLUMN jobs_private.reconcile_settings.request_timeout IS 'One request to a backend. Shorter than deadline.';
+
+
+--
+-- Name: COLUMN reconcile_settings.deadline; Type: COMMENT; Schema: jobs_private; Owner: postgres
+--
+
+COMMENT ON COLUMN jobs_private.reconcile_settings.deadline IS 'A whole pass.';
+
+
+--
+-- Name: COLUMN reconcile_settings.max_status_bytes; Type: COMMENT; Schema: jobs_private; Owner: postgres
+--
+
+COMMENT ON COLUMN jobs_private.reconcile_settings.max_status_bytes IS 'The largest status answer read from a backend.';
+
+
+--
+-- Name: COLUMN reconcile_settings.max_list_bytes; Type: COMMENT; Schema: jobs_private; Owner: postgres
+--
+
+COMMENT ON COLUMN jobs_private.reconcile_settings.max_list_bytes IS 'The largest list page read from a backend.';
+
+
+--
+-- Name: COLUMN reconcile_settings.backend_url; Type: COMMENT; Schema: jobs_private; Owner: postgres
+--
+
+COMMENT ON COLUMN jobs_private.reconcile_settings.backend_url IS 'The training backend of rows whose backend_url is null. Null: the function''s BACKEND_URL, if it has one.';
+
+
+--
+-- Name: reconcile_settings_error(jobs_private.reconcile_settings); Type: FUNCTION; Schema: jobs_private; Owner: postgres
+--
+
+CREATE FUNCTION jobs_private.reconcile_settings_error(s jobs_private.reconcile_settings) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $_$
+  select case
+    when jobs_private.reconcile_cron_schedule(s.pass_interval) is null then format(
+      'pass_interval (%s) must be whole seconds under a minute, minutes that divide an hour, or hours that divide a day (e.g. 30 seconds, 10 minutes, 2 hours), so cron keeps it evenly',
+      s.pass_interval)
+    when s.hard_timeout < s.pass_interval then format(
+      'hard_timeout (%s) must be at least pass_interval (%s): a job must get a pass before it can time out',
+      s.hard_timeout, s.pass_interval)
+    when s.hard_timeout > interval '7 days' then format('hard_timeout (%s) must be at most 7 days', s.hard_timeout)
+    when s.grace < interval '0' then format('grace (%s) must not be negative', s.grace)
+    when s.grace >= s.hard_timeout then format(
+      'grace (%s) must be shorter than hard_timeout (%s): a job the backend forgot is failed by grace, one it cannot be asked about by hard_timeout',
+      s.grace, s.hard_timeout)
+    when s.guard_share is null or s.guard_share < 0 or s.guard_share > 1 or s.guard_share = 'NaN'
+      then format('guard_share (%s) must be from 0 to 1', s.guard_share)
+    when s.guard_min_jobs not between 1 and 1000000 then format('guard_min_jobs (%s) must be from 1 to 1000000', s.guard_min_jobs)
+    when s.page_size not between 100 and 50000 then format('page_size (%s) must be from 100 to 50000', s.page_size)
+    when s.concurrency not between 1 and 256 then format('concurrency (%s) must be from 1 to 256', s.concurrency)
+    when s.request_timeout < interval '100 milliseconds' or s.request_timeout > interval '60 seconds'
+      then format('request_timeout (%s) must be from 100 milliseconds to 60 seconds', s.request_timeout)
+    when s.deadline < interval '1 second' or s.deadline > interval '120 seconds'
+      then format('deadline (%s) must be from 1 to 120 seconds: a Supabase function is stopped at 150 s', s.deadline)
+    when s.request_timeout >= s.deadline then format(
+      'request_timeout (%s) must be shorter than deadline (%s)', s.request_timeout, s.deadline)
+    when s.max_status_bytes not between 1024 and 16777216
+      then format('max_status_bytes (%s) must be from 1024 to 16777216', s.max_status_bytes)
+    when s.max_list_bytes not between 1024 and 134217728
+      then format('max_list_bytes (%s) must be from 1024 to 134217728', s.max_list_bytes)
+    when s.shards not between 1 and 256 then format('shards (%s) must be from 1 to 256', s.shards)
+    when s.backend_url is not null and s.backend_url !~ '^https?://[^/?#@\s]+(/[^?#\s]*)?$'
+      then 'backend_url must be an http(s) URL with no credentials, query or fragment'
+  end
+$_$;
+
+
+ALTER FUNCTION jobs_private.reconcile_settings_error(s jobs_private.reconcile_settings) OWNER TO postgres;
+
+--
+-- Name: reconcile_settings_for_pass(jsonb); Type: FUNCTION; Schema: jobs_private; Owner: postgres
+--
+
+CREATE FUNCTION jobs_private.reconcile_settings_for_pass(p_overrides jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  s jobs_private.reconcile_settings;
+  unknown text;
+  problem text;
+begin
+  if jsonb_typeof(coalesce(p_overrides, '{}')) <> 'object' then
+    raise exception 'reconcile settings: overrides must be a JSON object' using errcode = 'invalid_parameter_value';
+  end if;
+  select string_agg(k, ', ') into unknown from jsonb_object_keys(coalesce(p_overrides, '{}')) k
+  where k = 'id' or k not in (select attname from pg_attribute
+                              where attrelid = 'jobs_private.reconcile_settings'::regclass and attnum > 0 and not attisdropped);
+  if unknown is not null then
+    raise exception 'reconcile settings: no such setting: %', unknown using errcode = 'invalid_parameter_value';
+  end if;
+  select * into s from jobs_private.reconcile_settings;
+  if not found then
+    raise exception 'reconcile settings: jobs_private.reconcile_settings has no row' using errcode = 'no_data_found';
+  end if;
+  begin
+    s := jsonb_populate_record(s, p_overrides);
+  exception when data_exception then
+    raise exception 'reconcile settings: an override is not of its setting''s type: %', sqlerrm
+      using errcode = 'invalid_parameter_value';
+  end;
+  problem := jobs_private.reconcile_settings_error(s);
+  if problem is not null then
+    raise exception 'reconcile settings: %', problem using errcode = 'check_violation';
+  end if;
+  return jsonb_build_object(
+    'passIntervalMs', extract(epoch from s.pass_interval) * 1000,
+    'hardTimeoutMs', extract(epoch from s.hard_timeout) * 1000,
+    'graceMs', extract(epoch from s.grace) * 1000,
+    'guardShare', s.guard_share,
+    'guardMinJobs', s.guard_min_jobs,
+    'pageSize', s.page_size,
+    'concurrency', s.concurrency,
+    'requestTimeoutMs', extract(epoch from s.request_timeout) * 1000,
+    'deadlineMs', extract(epoch from s.deadline) * 1000,
+    'maxStatusBytes', s.max_status_bytes,
+    'maxListBytes', s.max_list_bytes,
+    'backendUrl', s.backend_url);
+end $$;
+
+
+ALTER FUNCTION jobs_private.reconcile_settings_for_pass(p_overrides jsonb) OWNER TO postgres;
+
+--
 -- Name: reconcile_shard_bounds(integer, integer); Type: FUNCTION; Schema: jobs_private; Owner: postgres
 --
 
@@ -611,6 +923,22 @@ end $$;
 ALTER FUNCTION jobs_private.record_status_transitions() OWNER TO postgres;
 
 --
+-- Name: reschedule_reconciler(); Type: FUNCTION; Schema: jobs_private; Owner: postgres
+--
+
+CREATE FUNCTION jobs_private.reschedule_reconciler() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  perform jobs_private.schedule_reconciler();
+  return null;
+end $$;
+
+
+ALTER FUNCTION jobs_private.reschedule_reconciler() OWNER TO postgres;
+
+--
 -- Name: reset_status_reason(); Type: FUNCTION; Schema: jobs_private; Owner: postgres
 --
 
@@ -635,6 +963,27 @@ end $$;
 
 
 ALTER FUNCTION jobs_private.reset_status_reason() OWNER TO postgres;
+
+--
+-- Name: schedule_reconciler(); Type: FUNCTION; Schema: jobs_private; Owner: postgres
+--
+
+CREATE FUNCTION jobs_private.schedule_reconciler() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if to_regprocedure('cron.schedule(text, text, text)') is null then
+    raise notice 'pg_cron is not installed: the reconcile-training-jobs cron job was not scheduled';
+    return;
+  end if;
+  perform cron.schedule('reconcile-training-jobs',
+    (select jobs_private.reconcile_cron_schedule(pass_interval) from jobs_private.reconcile_settings),
+    'select jobs_private.invoke_reconcile_jobs(''cron'')');
+end $$;
+
+
+ALTER FUNCTION jobs_private.schedule_reconciler() OWNER TO postgres;
 
 --
 -- Name: session_is_api_user(); Type: FUNCTION; Schema: jobs_private; Owner: postgres
@@ -941,10 +1290,6 @@ ALTER FUNCTION public.start_job_attempt(p_job_id uuid) OWNER TO postgres;
 COMMENT ON FUNCTION public.start_job_attempt(p_job_id uuid) IS 'Resume a job: increments attempt, resets it to queued, and fences off reports from earlier attempts. Returns the new attempt. Service role only.';
 
 
-SET default_tablespace = '';
-
-SET default_table_access_method = heap;
-
 --
 -- Name: reconcile_deferred_changes; Type: TABLE; Schema: jobs_private; Owner: postgres
 --
@@ -1020,27 +1365,6 @@ ALTER TABLE jobs_private.reconcile_passes OWNER TO postgres;
 --
 
 COMMENT ON TABLE jobs_private.reconcile_passes IS 'One row per reconciler pass: applied, held (mass-outage guard withheld its failures), skipped (another pass was running) or failed.';
-
-
---
--- Name: reconcile_settings; Type: TABLE; Schema: jobs_private; Owner: postgres
---
-
-CREATE TABLE jobs_private.reconcile_settings (
-    id boolean DEFAULT true NOT NULL,
-    shards integer DEFAULT 1 NOT NULL,
-    CONSTRAINT reconcile_settings_one_row CHECK (id),
-    CONSTRAINT reconcile_settings_shards_in_range CHECK (((shards >= 1) AND (shards <= 256)))
-);
-
-
-ALTER TABLE jobs_private.reconcile_settings OWNER TO postgres;
-
---
--- Name: TABLE reconcile_settings; Type: COMMENT; Schema: jobs_private; Owner: postgres
---
-
-COMMENT ON TABLE jobs_private.reconcile_settings IS 'One row. shards: how many reconcile passes one tick runs side by side, each over 1/shards of the job ids (README "Size").';
 
 
 --
@@ -1173,7 +1497,8 @@ CREATE VIEW jobs_private.reconcile_health AS
             s.has_url,
             s.has_secret,
             ls.at AS last_success_at,
-            '00:10:00'::interval AS expected_interval,
+            ( SELECT reconcile_settings.pass_interval
+                   FROM jobs_private.reconcile_settings) AS expected_interval,
             ( SELECT lc.status_code
                    FROM last_call lc) AS last_call_status,
             ( SELECT (COALESCE(lc.timed_out, false) OR (lc.error_msg IS NOT NULL) OR COALESCE(((lc.status_code < 200) OR (lc.status_code > 299)), true))
@@ -1259,7 +1584,7 @@ CREATE VIEW jobs_private.reconcile_health AS
                     WHEN (f.last_outcome = 'held'::text) THEN ARRAY['degraded'::text, COALESCE(f.last_held_why, 'last pass was held by the mass-outage guard: check the training backend'::text)]
                     WHEN (jsonb_array_length(f.misconfigured) > 0) THEN ARRAY['misconfigured'::text, (('last pass did not ask '::text || ( SELECT string_agg(format('%s (%s jobs): %s'::text, (b.value ->> 'url'::text), (b.value ->> 'jobs'::text), (b.value ->> 'error'::text)), '; '::text) AS string_agg
                        FROM jsonb_array_elements(f.misconfigured) b(value))) || ': fix the backend_url of their jobs'::text)]
-                    WHEN (f.last_rejected > 0) THEN ARRAY['degraded'::text, format('last pass rejected %s change(s) the database refused, first: job %s: %s'::text, f.last_rejected, (f.last_first_rejected ->> 'job_id'::text), (f.last_first_rejected ->> 'error'::text))]
+                    WHEN (f.last_rejected > 0) THEN ARRAY['degraded'::text, format('last pass rejected %s row(s) (each cost only itself), first: job %s: %s'::text, f.last_rejected, (f.last_first_rejected ->> 'job_id'::text), (f.last_first_rejected ->> 'error'::text))]
                     WHEN (NOT f.last_backend_reachable) THEN ARRAY['degraded'::text, 'last pass could not reach the training backend'::text]
                     ELSE ARRAY['healthy'::text, ('reconciling every '::text || f.expected_interval)]
                 END AS v) verdict);
@@ -1703,6 +2028,20 @@ CREATE INDEX local_training_jobs_user_recent_idx ON public.local_training_jobs U
 
 
 --
+-- Name: reconcile_settings reconcile_schedule_follows_interval; Type: TRIGGER; Schema: jobs_private; Owner: postgres
+--
+
+CREATE TRIGGER reconcile_schedule_follows_interval AFTER UPDATE OF pass_interval ON jobs_private.reconcile_settings FOR EACH ROW WHEN ((old.pass_interval IS DISTINCT FROM new.pass_interval)) EXECUTE FUNCTION jobs_private.reschedule_reconciler();
+
+
+--
+-- Name: reconcile_settings reconcile_settings_are_valid; Type: TRIGGER; Schema: jobs_private; Owner: postgres
+--
+
+CREATE TRIGGER reconcile_settings_are_valid BEFORE INSERT OR UPDATE ON jobs_private.reconcile_settings FOR EACH ROW EXECUTE FUNCTION jobs_private.check_reconcile_settings();
+
+
+--
 -- Name: local_training_jobs default_missing_status; Type: TRIGGER; Schema: public; Owner: postgres
 --
 
@@ -1844,10 +2183,24 @@ REVOKE ALL ON FUNCTION jobs_private.apply_reconcile_changes(p_pass_id uuid, p_co
 
 
 --
+-- Name: FUNCTION check_reconcile_settings(); Type: ACL; Schema: jobs_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION jobs_private.check_reconcile_settings() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION claim_reconcile_pass(p_pass_id uuid, p_trigger text, p_lease interval, p_dry_run boolean, p_shard integer, p_shards integer); Type: ACL; Schema: jobs_private; Owner: postgres
 --
 
 REVOKE ALL ON FUNCTION jobs_private.claim_reconcile_pass(p_pass_id uuid, p_trigger text, p_lease interval, p_dry_run boolean, p_shard integer, p_shards integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION configure_reconciler(every interval, hard_timeout interval, grace interval, guard_share double precision, guard_min_jobs integer, page_size integer, concurrency integer, request_timeout interval, deadline interval, max_status_bytes integer, max_list_bytes integer, shards integer, backend_url text); Type: ACL; Schema: jobs_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION jobs_private.configure_reconciler(every interval, hard_timeout interval, grace interval, guard_share double precision, guard_min_jobs integer, page_size integer, concurrency integer, request_timeout interval, deadline interval, max_status_bytes integer, max_list_bytes integer, shards integer, backend_url text) FROM PUBLIC;
 
 
 --
@@ -1929,6 +2282,27 @@ REVOKE ALL ON FUNCTION jobs_private.reconcile_change_rows(p_changes jsonb) FROM 
 
 
 --
+-- Name: FUNCTION reconcile_cron_schedule(p_every interval); Type: ACL; Schema: jobs_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION jobs_private.reconcile_cron_schedule(p_every interval) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION reconcile_settings_error(s jobs_private.reconcile_settings); Type: ACL; Schema: jobs_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION jobs_private.reconcile_settings_error(s jobs_private.reconcile_settings) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION reconcile_settings_for_pass(p_overrides jsonb); Type: ACL; Schema: jobs_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION jobs_private.reconcile_settings_for_pass(p_overrides jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION reconcile_shard_bounds(p_shard integer, p_shards integer, OUT lo uuid, OUT hi uuid); Type: ACL; Schema: jobs_private; Owner: postgres
 --
 
@@ -1964,10 +2338,24 @@ REVOKE ALL ON FUNCTION jobs_private.record_status_transitions() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION reschedule_reconciler(); Type: ACL; Schema: jobs_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION jobs_private.reschedule_reconciler() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION reset_status_reason(); Type: ACL; Schema: jobs_private; Owner: postgres
 --
 
 REVOKE ALL ON FUNCTION jobs_private.reset_status_reason() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION schedule_reconciler(); Type: ACL; Schema: jobs_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION jobs_private.schedule_reconciler() FROM PUBLIC;
 
 
 --

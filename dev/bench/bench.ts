@@ -15,8 +15,7 @@ import { benchFunction, passHeap, SMALL_YOUNG_GENERATION } from "./function-limi
 import { benchHeartbeats } from "./heartbeats.ts";
 import { benchBatchedReports } from "./batched-reports.ts";
 import { Progress } from "../lib/progress.ts";
-import { benchListAtCap, type Filler, FILLERS } from "./list-at-cap.ts";
-import { loadPassConfig } from "../../supabase/functions/_shared/reconcile/mod.ts";
+import { benchListAtCap, defaultListCap, type Filler, FILLERS } from "./list-at-cap.ts";
 import { benchReadPath, explainUserPage } from "./read-path.ts";
 import { benchReconcilePass } from "./reconcile-pass.ts";
 import {
@@ -63,8 +62,7 @@ async function main() {
   if (want("list")) {
     progress.start("the function with a list answer just under the size cap");
     const listUrl = await recreateDatabase(localStackUrl(), "truthful_jobs_bench_list");
-    const defaults = loadPassConfig({ BACKEND_URL: "http://127.0.0.1:1" });
-    const capBytes = defaults.ok ? defaults.config.maxListBytes : 0;
+    const capBytes = await defaultListCap(listUrl);
     const atCap = [];
     for (const shape of Object.keys(FILLERS) as Filler[]) atCap.push(await benchListAtCap(listUrl, capBytes, shape));
     Object.assign(results, { atCap });

@@ -46,14 +46,10 @@ export const SMALL_YOUNG_GENERATION = { DENO_V8_FLAGS: "--max-semi-space-size=1"
 /** One pass in a fresh `deno serve` process (extraEnv: e.g. DENO_V8_FLAGS). */
 export async function benchFunction(databaseUrl: string, backendUrl: string, extraEnv: Record<string, string> = {}) {
   const secret = `bench-${crypto.randomUUID()}`;
-  const fn = await serveReconcileFunction({
-    RECONCILE_SECRET: secret,
-    BACKEND_URL: backendUrl,
-    SUPABASE_DB_URL: databaseUrl,
-    RECONCILE_DEADLINE_MS: "120000",
-    RECONCILE_REQUEST_TIMEOUT_MS: "60000",
-    ...extraEnv,
-  });
+  const fn = await serveReconcileFunction(
+    { RECONCILE_SECRET: secret, SUPABASE_DB_URL: databaseUrl, ...extraEnv },
+    { backend_url: backendUrl, deadline: "120 seconds", request_timeout: "60 seconds" },
+  );
   try {
     // Compile and connect first, as a warm instance would be: a dry run of 1/256 of the jobs. (A dry
     // run of all of them holds its whole plan, and the peak RSS it leaves was counted against the

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { loadPassConfig } from "../../supabase/functions/_shared/reconcile/mod.ts";
+import { readPassSettings } from "../../supabase/functions/_shared/reconcile/mod.ts";
 import { startScriptedBackend } from "../fuzz/scripted-backend.ts";
 import { localStackUrl, recreateDatabase } from "../lib/local-stack.ts";
 import { serveReconcileFunction } from "../lib/serve-function.ts";
@@ -49,6 +49,17 @@ export interface ListAtCapResult {
   outcome: string;
 }
 
+/** The list cap a deployment runs with by default: the settings row's. */
+export async function defaultListCap(databaseUrl: string): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return (await readPassSettings(client)).maxListBytes;
+  } finally {
+    await client.end();
+  }
+}
+
 export async function benchListAtCap(databaseUrl: string, capBytes: number, shape: Filler): Promise<ListAtCapResult> {
   const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   const backend = await startScriptedBackend(() => ({ status: 200, body: '{"jobs":[]}' }));
@@ -57,13 +68,10 @@ export async function benchListAtCap(databaseUrl: string, capBytes: number, shap
     "insert into public.local_training_jobs (model_name, status, backend_url) select 'cap', 'running', $1 from generate_series(1, $2) returning id",
     [backend.url, ACTIVE_JOBS],
   );
-  const fn = await serveReconcileFunction({
-    RECONCILE_SECRET: `bench-${crypto.randomUUID()}`,
-    BACKEND_URL: backend.url,
-    SUPABASE_DB_URL: databaseUrl,
-    RECONCILE_MAX_LIST_BYTES: String(capBytes),
-    RECONCILE_REQUEST_TIMEOUT_MS: "30000",
-  });
+  const fn = await serveReconcileFunction(
+    { RECONCILE_SECRET: `bench-${crypto.randomUUID()}`, SUPABASE_DB_URL: databaseUrl },
+    { backend_url: backend.url, max_list_bytes: capBytes, request_timeout: "30 seconds" },
+  );
   try {
     await fn.call({ query: "?dry_run=1" }); // compiled and connected, as a warm instance would be
     const idle = peakRssMb(fn.pid);
@@ -93,10 +101,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     options: { "cap-mib": { type: "string", multiple: true }, shape: { type: "string", multiple: true } },
   });
   const shapes = (values.shape ?? Object.keys(FILLERS)) as Filler[];
-  const defaultCap = loadPassConfig({ BACKEND_URL: "http://127.0.0.1:1" });
-  const caps = values["cap-mib"]?.map((m) => Number(m) * 2 ** 20) ??
-    [defaultCap.ok ? defaultCap.config.maxListBytes : 0];
   const url = process.env.DATABASE_URL ?? (await recreateDatabase(localStackUrl(), "truthful_jobs_bench_list"));
+  const caps = values["cap-mib"]?.map((m) => Number(m) * 2 ** 20) ?? [await defaultListCap(url)];
   for (const cap of caps) {
     for (const shape of shapes) {
       const r = await benchListAtCap(url, cap, shape);

@@ -46,11 +46,10 @@ export function moveAllProgress(sim: TrainingBackendSimulator): void {
   }
 }
 
-const passEnv = (databaseUrl: string, backendUrl: string) => ({
-  BACKEND_URL: backendUrl,
-  RECONCILE_DEADLINE_MS: "120000",
-  RECONCILE_REQUEST_TIMEOUT_MS: "60000",
-  SUPABASE_DB_URL: databaseUrl,
+const passSettings = (backendUrl: string) => ({
+  backend_url: backendUrl,
+  deadline: "120 seconds",
+  request_timeout: "60 seconds",
 });
 
 export interface ShardResult {
@@ -70,7 +69,8 @@ export async function benchShardedTick(databaseUrl: string, backendUrl: string, 
   const fns = await Promise.all(
     Array.from(
       { length: shards },
-      () => serveReconcileFunction({ RECONCILE_SECRET: secret, ...passEnv(databaseUrl, backendUrl) }),
+      () =>
+        serveReconcileFunction({ RECONCILE_SECRET: secret, SUPABASE_DB_URL: databaseUrl }, passSettings(backendUrl)),
     ),
   );
   try {
@@ -108,9 +108,10 @@ export async function benchCliPass(databaseUrl: string, backendUrl: string) {
     join(root, "cli/reconcile.ts"),
     "--once",
     "--json",
+    ...Object.entries(passSettings(backendUrl)).flatMap(([k, v]) => ["--set", `${k}=${v}`]),
   ], {
     cwd: root,
-    env: { ...process.env, DATABASE_URL: databaseUrl, ...passEnv(databaseUrl, backendUrl) },
+    env: { ...process.env, DATABASE_URL: databaseUrl },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

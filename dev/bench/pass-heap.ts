@@ -3,14 +3,9 @@
 //   B=<database url> SIM=<backend url> deno run -A --config supabase/functions/reconcile-jobs/deno.json dev/bench/pass-
 // heap.ts
 import pg from "pg";
-import { loadPassConfig, runReconcilePass } from "../../supabase/functions/_shared/reconcile/mod.ts";
+import { runReconcilePass } from "../../supabase/functions/_shared/reconcile/mod.ts";
 
-const loaded = loadPassConfig({
-  BACKEND_URL: Deno.env.get("SIM")!,
-  RECONCILE_DEADLINE_MS: "120000",
-  RECONCILE_REQUEST_TIMEOUT_MS: "60000",
-});
-if (!loaded.ok) throw new Error(loaded.error);
+const overrides = { backend_url: Deno.env.get("SIM")!, deadline: "120 seconds", request_timeout: "60 seconds" };
 const pool = new pg.Pool({ connectionString: Deno.env.get("B"), max: 2 });
 await pool.query("select 1");
 let peakHeap = 0;
@@ -24,7 +19,7 @@ const sampler = setInterval(sample, 5);
 const summary = await runReconcilePass({
   db: pool,
   fetch,
-  config: loaded.config,
+  overrides,
   trigger: "bench-heap",
   dryRun: false,
 });

@@ -6,7 +6,6 @@
 import pg from "pg";
 import {
   type FinishedPass,
-  loadPassConfig,
   type PassSummary,
   runReconcilePass,
 } from "../../supabase/functions/_shared/reconcile/mod.ts";
@@ -50,8 +49,6 @@ export async function benchReconcilePass(url: string, sim: TrainingBackendSimula
   await db.connect();
   const pool = new pg.Pool({ connectionString: url, max: 2 });
   const { lost } = await stageBackend(db, sim, active);
-  const loaded = loadPassConfig({ BACKEND_URL: sim.url });
-  if (!loaded.ok) throw new Error(loaded.error);
   sim.listEndpoint = true;
 
   const ours: number[] = [];
@@ -61,7 +58,13 @@ export async function benchReconcilePass(url: string, sim: TrainingBackendSimula
     await resetRows(db, active, lost);
     ours.push(
       await timeIt(async () => {
-        summary = await runReconcilePass({ db: pool, fetch, config: loaded.config, trigger: "bench", dryRun: false });
+        summary = await runReconcilePass({
+          db: pool,
+          fetch,
+          overrides: { backend_url: sim.url },
+          trigger: "bench",
+          dryRun: false,
+        });
       }),
     );
     const applied = (summary as PassSummary | null)?.outcome === "applied"

@@ -47,15 +47,13 @@ export async function setUpStage(url: string, act: Act): Promise<Stage> {
     cleanups.push(() => simA.stop(), () => simB.stop(), () => simC.stop());
 
     const secret = `demo-${crypto.randomUUID()}`;
-    const fn = await serveReconcileFunction({
-      RECONCILE_SECRET: secret,
-      BACKEND_URL: simA.url,
-      SUPABASE_DB_URL: url,
-      RECONCILE_GRACE_SECONDS: String(T.graceSeconds),
-      RECONCILE_HARD_TIMEOUT_SECONDS: String(T.hardTimeoutSeconds),
-      RECONCILE_INTERVAL_SECONDS: String(T.tickMs / 1000),
-      RECONCILE_REQUEST_TIMEOUT_MS: "800",
-      RECONCILE_DEADLINE_MS: "2500",
+    const fn = await serveReconcileFunction({ RECONCILE_SECRET: secret, SUPABASE_DB_URL: url }, {
+      backend_url: simA.url,
+      grace: `${T.graceSeconds} seconds`,
+      hard_timeout: `${T.hardTimeoutSeconds} seconds`,
+      pass_interval: `${T.tickMs / 1000} seconds`,
+      request_timeout: "800 milliseconds",
+      deadline: "2500 milliseconds",
     });
     cleanups.push(() => fn.stop());
     await setVaultSecrets(url, fn.url, secret);

@@ -11,7 +11,7 @@ import pg from "pg";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadPassConfig, runReconcilePass } from "../../supabase/functions/_shared/reconcile/mod.ts";
+import { runReconcilePass } from "../../supabase/functions/_shared/reconcile/mod.ts";
 import { StatusReporter } from "../../reporter/src/reporter.ts";
 import { isRetryable } from "../../reporter/src/retryable-errors.ts";
 import { pgTransport, type ReportTransport } from "../../reporter/src/transport.ts";
@@ -229,12 +229,7 @@ class Pass extends Step {
   }
   check = () => true;
   async act(m: Model, r: Real) {
-    const loaded = loadPassConfig({
-      BACKEND_URL: r.sim.url,
-      RECONCILE_REQUEST_TIMEOUT_MS: "500",
-      RECONCILE_DEADLINE_MS: "3000",
-    });
-    if (!loaded.ok) throw new Error(loaded.error);
+    const overrides = { backend_url: r.sim.url, request_timeout: "500 milliseconds", deadline: "3 seconds" };
     // A heartbeat racing the pass: it lands between the pass's observation and its apply.
     const racer = this.raceWith !== null && m.jobs.length ? pick(m, this.raceWith) : null;
     // A cut-off racer heals mid-pass: its heartbeat lands after the pass saw it silent.
@@ -254,7 +249,7 @@ class Pass extends Step {
       const summary = await runReconcilePass({
         db: r.reconciler,
         fetch,
-        config: loaded.config,
+        overrides,
         trigger: "fault-suite",
         dryRun: false,
       });

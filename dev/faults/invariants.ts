@@ -1,7 +1,7 @@
 // What must hold after every step of the randomized fault suite, read from the real database.
 import type pg from "pg";
 
-/** The pass interval the suite's passes run with (the default: RECONCILE_INTERVAL_SECONDS). */
+/** The pass interval the suite's passes run with (the settings row's default pass_interval). */
 const PASS_INTERVAL_S = 600;
 
 export interface TrackedJob {

@@ -1,22 +1,19 @@
 // The pass settings both fuzz suites run with: short timeouts and small caps keep 10,000 passes
 // fast, and the guard is off so each pass decides alone.
-import { loadPassConfig, type ReconcileConfig } from "../../supabase/functions/_shared/reconcile/mod.ts";
+import type { SettingsOverrides } from "../../supabase/functions/_shared/reconcile/mod.ts";
 
 export const GRACE_S = 120;
 
-export const FUZZ_SETTINGS = {
-  RECONCILE_REQUEST_TIMEOUT_MS: "300",
-  RECONCILE_DEADLINE_MS: "5000",
-  RECONCILE_CONCURRENCY: "4",
-  RECONCILE_GRACE_SECONDS: String(GRACE_S),
-  RECONCILE_HARD_TIMEOUT_SECONDS: "600",
-  RECONCILE_GUARD_MIN_JOBS: "1000000",
-  RECONCILE_MAX_LIST_BYTES: "65536",
-  RECONCILE_MAX_STATUS_BYTES: "16384",
+export const FUZZ_SETTINGS: SettingsOverrides = {
+  request_timeout: "300 milliseconds",
+  deadline: "5 seconds",
+  concurrency: 4,
+  grace: `${GRACE_S} seconds`,
+  hard_timeout: "600 seconds",
+  guard_min_jobs: 1_000_000,
+  max_list_bytes: 65_536,
+  max_status_bytes: 16_384,
 };
 
-export function fuzzPassConfig(backendUrl: string): ReconcileConfig {
-  const loaded = loadPassConfig({ BACKEND_URL: backendUrl, ...FUZZ_SETTINGS });
-  if (!loaded.ok) throw new Error(loaded.error);
-  return loaded.config;
-}
+/** The settings of a pass through the Node core: the fuzz settings, and this backend as the default. */
+export const fuzzOverrides = (backendUrl: string): SettingsOverrides => ({ ...FUZZ_SETTINGS, backend_url: backendUrl });

@@ -22,7 +22,7 @@ import {
   toScriptedAnswer,
 } from "./hostile-answers.ts";
 import { listScript, type Script, startScriptedBackend } from "./scripted-backend.ts";
-import { FUZZ_SETTINGS, fuzzPassConfig, GRACE_S } from "./fuzz-settings.ts";
+import { FUZZ_SETTINGS, fuzzOverrides, GRACE_S } from "./fuzz-settings.ts";
 
 const HEALTHY = {
   running: "00000000-0000-4000-8000-0000000000a1",
@@ -92,15 +92,13 @@ export async function runHostileFuzz(options: FuzzOptions): Promise<FuzzResult> 
     listScript({ [HEALTHY.running]: "running", [HEALTHY.completed]: "completed" }),
   );
   const hostile = await startScriptedBackend(() => ({ status: 503, body: "{}" }));
-  const env = { BACKEND_URL: healthy.url, ...FUZZ_SETTINGS };
-  const config = fuzzPassConfig(healthy.url);
+  const overrides = fuzzOverrides(healthy.url);
   let fn: ServedFunction | null = null;
   if (options.via === "deno") {
-    fn = await serveReconcileFunction({
-      ...env,
-      RECONCILE_SECRET: "fuzz-secret-0123456789",
-      SUPABASE_DB_URL: options.databaseUrl,
-    });
+    fn = await serveReconcileFunction(
+      { RECONCILE_SECRET: "fuzz-secret-0123456789", SUPABASE_DB_URL: options.databaseUrl },
+      overrides,
+    );
   }
   const result: FuzzResult = { runs: 0, outcomes: {}, hostileStatuses: {} };
 
@@ -111,7 +109,7 @@ export async function runHostileFuzz(options: FuzzOptions): Promise<FuzzResult> 
         ...await runReconcilePass({
           db: pool,
           fetch,
-          config,
+          overrides,
           trigger: "fuzz",
           dryRun: false,
         }),

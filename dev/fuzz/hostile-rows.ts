@@ -16,7 +16,7 @@ import { type PassSummary, runReconcilePass } from "../../supabase/functions/_sh
 import { type ServedFunction, serveReconcileFunction } from "../lib/serve-function.ts";
 import { inTransaction } from "../lib/transaction.ts";
 import { listScript, startScriptedBackend } from "./scripted-backend.ts";
-import { FUZZ_SETTINGS, fuzzPassConfig, GRACE_S } from "./fuzz-settings.ts";
+import { fuzzOverrides, GRACE_S } from "./fuzz-settings.ts";
 
 const HEALTHY = {
   running: "00000000-0000-4000-8000-0000000000b1",
@@ -193,21 +193,25 @@ export async function runHostileRowFuzz(options: {
   const healthy = await startScriptedBackend(
     listScript({ [HEALTHY.running]: "running", [HEALTHY.completed]: "completed" }),
   );
-  const config = fuzzPassConfig(healthy.url);
+  const overrides = fuzzOverrides(healthy.url);
   let fn: ServedFunction | null = null;
   if (options.via === "deno") {
-    fn = await serveReconcileFunction({
-      BACKEND_URL: healthy.url,
-      ...FUZZ_SETTINGS,
-      RECONCILE_SECRET: "fuzz-secret-0123456789",
-      SUPABASE_DB_URL: options.databaseUrl,
-    });
+    fn = await serveReconcileFunction(
+      { RECONCILE_SECRET: "fuzz-secret-0123456789", SUPABASE_DB_URL: options.databaseUrl },
+      overrides,
+    );
   }
   const result: RowFuzzResult = { runs: 0, outcomes: {}, oddEnded: {}, rejected: 0 };
 
   async function pass(): Promise<Record<string, unknown>> {
     if (!fn) {
-      const summary: PassSummary = await runReconcilePass({ db: pool, fetch, config, trigger: "fuzz", dryRun: false });
+      const summary: PassSummary = await runReconcilePass({
+        db: pool,
+        fetch,
+        overrides,
+        trigger: "fuzz",
+        dryRun: false,
+      });
       return { ...summary };
     }
     const answer = await fn.call({ body: { trigger: "fuzz" } });

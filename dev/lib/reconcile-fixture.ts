@@ -1,5 +1,6 @@
 // One reconciler under test: a fresh database, a simulated training backend, and the real
 // Edge Function served by Deno, wired together over HTTP.
+import type { SettingsOverrides } from "../../supabase/functions/_shared/reconcile/mod.ts";
 import { type SimulatorOptions, TrainingBackendSimulator } from "../simulator/training-backend.ts";
 import { freshDatabase, type TestDatabase } from "./database.ts";
 import { type ServedFunction, serveReconcileFunction } from "./serve-function.ts";
@@ -19,12 +20,12 @@ export function functionEnv(databaseUrl: string, backendUrl: string, extra: Reco
 }
 
 export async function reconcileFixture(
-  opts: { sim?: Partial<SimulatorOptions>; env?: Record<string, string> } = {},
+  opts: { sim?: Partial<SimulatorOptions>; env?: Record<string, string>; settings?: SettingsOverrides } = {},
 ): Promise<ReconcileFixture> {
   const db = await freshDatabase();
   // Heartbeats are driven by tests (sim.heartbeatNow()), never by waiting.
   const sim = await new TrainingBackendSimulator({ databaseUrl: db.url, heartbeatMs: 3_600_000, ...opts.sim }).start();
-  const fn = await serveReconcileFunction(functionEnv(db.url, sim.url, opts.env));
+  const fn = await serveReconcileFunction(functionEnv(db.url, sim.url, opts.env), opts.settings);
   return {
     db,
     sim,

@@ -3,7 +3,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import type { SettingsOverrides } from "../../supabase/functions/_shared/reconcile/mod.ts";
 import { DENO, denoEnv, ensureDenoDependencies, FUNCTION_CONFIG } from "./deno-deps.ts";
+import { applySettings } from "./settings.ts";
 
 const repoRoot = join(import.meta.dirname, "..", "..");
 // What Deno itself reads (its cache, certificates, proxies); the function sees nothing else of ours.
@@ -43,8 +45,20 @@ export interface ServedFunction {
   stop(): Promise<void>;
 }
 
-export async function serveReconcileFunction(env: Record<string, string>): Promise<ServedFunction> {
+/**
+ * `env` is the function's environment (RECONCILE_SECRET, SUPABASE_DB_URL, optionally BACKEND_URL);
+ * `settings` go into that database's settings row first, where every pass reads them.
+ */
+export async function serveReconcileFunction(
+  env: Record<string, string>,
+  settings: SettingsOverrides = {},
+): Promise<ServedFunction> {
+  const stray = Object.keys(env).filter((k) => k.startsWith("RECONCILE_") && k !== "RECONCILE_SECRET");
+  if (stray.length > 0) {
+    throw new Error(`serveReconcileFunction: ${stray.join(", ")} are settings now: pass them as settings`);
+  }
   const secret = env.RECONCILE_SECRET ?? "";
+  if (env.SUPABASE_DB_URL) await applySettings(env.SUPABASE_DB_URL, settings);
   // Fetched at set-up, retried, with a clear error; then served from the cache only, so a first
   // start never downloads anything on its own.
   await ensureDenoDependencies();

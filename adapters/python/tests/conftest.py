@@ -257,12 +257,14 @@ def seed_factory(tmp_path: Path) -> Iterator[Callable[..., Seed]]:
         seed.stop()
 
 
-def reconcile_argv(trigger: str = "test") -> list[str]:
-    return ["npx", "--no-install", "tsx", "cli/reconcile.ts", "--once", "--json", "--trigger", trigger]
+def reconcile_argv(trigger: str = "test", *settings: str) -> list[str]:
+    """The CLI's pass; each of `settings` ("grace=0 seconds") overrides the settings row for that run."""
+    sets = [arg for s in ("request_timeout=3 seconds", *settings) for arg in ("--set", s)]
+    return ["npx", "--no-install", "tsx", "cli/reconcile.ts", "--once", "--json", "--trigger", trigger, *sets]
 
 
 def reconcile_env(database_url: str, backend_url: str, **extra: str) -> dict[str, str]:
-    return {"DATABASE_URL": database_url, "BACKEND_URL": backend_url, "RECONCILE_REQUEST_TIMEOUT_MS": "3000", **extra}
+    return {"DATABASE_URL": database_url, "BACKEND_URL": backend_url, **extra}
 
 
 def reconcile(database_url: str, backend_url: str, **extra: str) -> dict[str, Any]:

@@ -28,8 +28,8 @@ def test_1_backend_crash_and_restart_reconciles_at_start_up_after_the_port_is_bo
     seed.crash()  # memory lost: the job is gone with the process
 
     # The restarted server reconciles in its lifespan: after it accepts, without blocking start-up.
-    seed.env.update(SEED_RECONCILE_ARGV=json.dumps(reconcile_argv("startup")), SEED_RECONCILE_CWD=str(REPO),
-                    SEED_RECONCILE_ENV=json.dumps(reconcile_env(database_url, seed.url, RECONCILE_GRACE_SECONDS="0")))
+    seed.env.update(SEED_RECONCILE_ARGV=json.dumps(reconcile_argv("startup", "grace=0 seconds")),
+                    SEED_RECONCILE_CWD=str(REPO), SEED_RECONCILE_ENV=json.dumps(reconcile_env(database_url, seed.url)))
     started = time.monotonic()
     seed.start()
     assert time.monotonic() - started < 10

@@ -8,7 +8,8 @@
 import pg from "pg";
 import { bearerMatches, errorMessage, loadFunctionConfig, runReconcilePass } from "../_shared/reconcile/mod.ts";
 
-// Read once at start-up: a bad setting fails every request loudly, by name, never by value.
+// Read once at start-up: a bad setting fails every request loudly, by name, never by value. The
+// reconciler's settings are not here: each pass reads them from jobs_private.reconcile_settings.
 const loaded = loadFunctionConfig(Deno.env.toObject());
 const pool = loaded.ok ? new pg.Pool({ connectionString: loaded.config.databaseUrl, max: 2 }) : null;
 // An idle connection cut by a database restart must not take the worker down; the next query reconnects.
@@ -67,7 +68,12 @@ export default {
     const options = await readOptions(request);
     if (typeof options === "string") return json(400, { error: options });
     try {
-      const summary = await runReconcilePass({ db: pool, fetch, config: loaded.config, ...options });
+      const summary = await runReconcilePass({
+        db: pool,
+        fetch,
+        fallbackBackendUrl: loaded.config.fallbackBackendUrl,
+        ...options,
+      });
       return json(200, summary);
     } catch (error) {
       // Coerced once, here. The message names the pass; it never carries a secret.

@@ -15,7 +15,7 @@ import { TEST_SECRET } from "../../../dev/lib/reconcile-fixture.ts";
 import { requestCancelAsUser } from "../../../dev/lib/transaction.ts";
 import { jobRow, makeJob, makeUser } from "../../../dev/lib/jobs.ts";
 import { functionEnv } from "../../../dev/lib/reconcile-fixture.ts";
-import { loadPassConfig, runReconcilePass } from "../../functions/_shared/reconcile/mod.ts";
+import { runReconcilePass } from "../../functions/_shared/reconcile/mod.ts";
 
 let db: TestDatabase;
 let healthy: ScriptedBackend;
@@ -28,7 +28,7 @@ beforeAll(async () => {
   healthy = await startScriptedBackend(listScript({}));
   hostile = await startScriptedBackend(listScript({}));
   elsewhere = await startScriptedBackend(() => ({ status: 200, body: JSON.stringify({ status: "completed" }) }));
-  fn = await serveReconcileFunction(functionEnv(db.url, healthy.url, { RECONCILE_REQUEST_TIMEOUT_MS: "1000" }));
+  fn = await serveReconcileFunction(functionEnv(db.url, healthy.url), { request_timeout: "1 second" });
 });
 
 afterAll(async () => {
@@ -215,12 +215,10 @@ describe("the bulkhead: a row Postgres refuses is set aside, every other row is 
         return db.pool.query(text, values);
       },
     };
-    const loaded = loadPassConfig({ BACKEND_URL: hostile.url });
-    if (!loaded.ok) throw new Error(loaded.error);
     const summary = await runReconcilePass({
       db: slipped,
       fetch,
-      config: loaded.config,
+      overrides: { backend_url: hostile.url },
       trigger: "test",
       dryRun: false,
     });

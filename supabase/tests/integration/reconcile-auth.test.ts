@@ -57,10 +57,10 @@ describe("refused requests", () => {
 describe("a missing setting", () => {
   it("fails every request with a 500 that names the setting, and never shows the secret", async () => {
     const env = functionEnv(f.db.url, f.sim.url);
-    const broken = await serveReconcileFunction({ ...env, BACKEND_URL: "" });
+    const broken = await serveReconcileFunction({ ...env, SUPABASE_DB_URL: "" });
     try {
       const r = await broken.call();
-      expect(r).toEqual({ status: 500, body: { error: "configuration: BACKEND_URL is not set" } });
+      expect(r).toEqual({ status: 500, body: { error: "configuration: SUPABASE_DB_URL is not set" } });
       expect(JSON.stringify(r.body) + broken.logs()).not.toContain(TEST_SECRET);
       await nothingHappened();
     } finally {

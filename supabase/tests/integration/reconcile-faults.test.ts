@@ -10,11 +10,7 @@ let f: ReconcileFixture;
 
 beforeAll(async () => {
   f = await reconcileFixture({
-    env: {
-      RECONCILE_REQUEST_TIMEOUT_MS: "500",
-      RECONCILE_DEADLINE_MS: String(DEADLINE_MS),
-      RECONCILE_CONCURRENCY: "2",
-    },
+    settings: { request_timeout: "500 milliseconds", deadline: `${DEADLINE_MS} milliseconds`, concurrency: 2 },
   });
 });
 afterAll(async () => f?.teardown());

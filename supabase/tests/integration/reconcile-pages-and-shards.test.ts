@@ -9,7 +9,7 @@ import { type ReconcileFixture, reconcileFixture } from "../../../dev/lib/reconc
 let f: ReconcileFixture;
 
 beforeAll(async () => {
-  f = await reconcileFixture({ env: { RECONCILE_PAGE_SIZE: "100" } });
+  f = await reconcileFixture({ settings: { page_size: 100 } });
 });
 afterAll(async () => f?.teardown());
 beforeEach(async () => {

@@ -1,11 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  bearerMatches,
-  loadFunctionConfig,
-  loadPassConfig,
-  parseJobEntry,
-} from "../../functions/_shared/reconcile/mod.ts";
-import { parseInterval } from "../../../cli/reconcile.ts";
+import { bearerMatches, loadCliEnv, loadFunctionConfig, parseJobEntry } from "../../functions/_shared/reconcile/mod.ts";
+import { parseInterval, parseOverrides } from "../../../cli/reconcile.ts";
 
 const env = {
   RECONCILE_SECRET: "s".repeat(32),
@@ -14,38 +9,39 @@ const env = {
 };
 
 describe("configuration", () => {
-  it("loads with defaults: 10-minute hard timeout, 50% / 5-job guard", () => {
-    const loaded = loadFunctionConfig(env);
-    expect(loaded).toMatchObject({
+  it("keeps only what is secret or per host; BACKEND_URL is an optional fallback, without trailing slashes", () => {
+    expect(loadFunctionConfig(env)).toEqual({
       ok: true,
-      config: { backendUrl: "http://127.0.0.1:8000", hardTimeoutMs: 600_000, guardShare: 0.5, guardMinJobs: 5 },
+      config: {
+        secret: env.RECONCILE_SECRET,
+        databaseUrl: env.SUPABASE_DB_URL,
+        fallbackBackendUrl: "http://127.0.0.1:8000",
+      },
+    });
+    expect(loadFunctionConfig({ ...env, BACKEND_URL: undefined })).toMatchObject({
+      config: { fallbackBackendUrl: null },
     });
   });
 
   it.each([
     ["RECONCILE_SECRET", { RECONCILE_SECRET: undefined }, "configuration: RECONCILE_SECRET is not set"],
     ["a short secret", { RECONCILE_SECRET: "short" }, "configuration: RECONCILE_SECRET must be at least 16 characters"],
-    ["BACKEND_URL", { BACKEND_URL: "" }, "configuration: BACKEND_URL is not set"],
     ["a non-http BACKEND_URL", { BACKEND_URL: "ftp://x" }, "configuration: BACKEND_URL must be an http(s) URL"],
     ["SUPABASE_DB_URL", { SUPABASE_DB_URL: undefined }, "configuration: SUPABASE_DB_URL is not set"],
-    [
-      "a bad number",
-      { RECONCILE_GUARD_SHARE: "lots" },
-      "configuration: RECONCILE_GUARD_SHARE must be a number from 0 to 1",
-    ],
-    [
-      "a timeout past the deadline",
-      { RECONCILE_REQUEST_TIMEOUT_MS: "9000", RECONCILE_DEADLINE_MS: "5000" },
-      "configuration: RECONCILE_REQUEST_TIMEOUT_MS must be shorter than RECONCILE_DEADLINE_MS",
-    ],
   ])("names the setting when %s is wrong, never its value", (_label, override, message) => {
     const loaded = loadFunctionConfig({ ...env, ...override });
     expect(loaded).toEqual({ ok: false, error: message });
     expect(message).not.toContain(env.RECONCILE_SECRET);
   });
 
-  it("lets the CLI run without a secret", () => {
-    expect(loadPassConfig({ BACKEND_URL: "http://b:8000" }).ok).toBe(true);
+  it("lets the CLI run without a secret or a backend", () => {
+    expect(loadCliEnv({})).toEqual({ ok: true, config: { fallbackBackendUrl: null } });
+  });
+
+  it("reads the CLI's --set flags as overrides of the settings row", () => {
+    expect(parseOverrides(["grace=30 seconds", "page_size=500"])).toEqual({ grace: "30 seconds", page_size: "500" });
+    expect(parseOverrides(["grace"])).toBeNull();
+    expect(parseOverrides(["Grace=1"])).toBeNull();
   });
 });
 

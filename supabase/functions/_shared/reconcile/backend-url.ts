@@ -12,7 +12,17 @@ const MAX_BACKEND_URL = 2_048;
 export type BackendUrlCheck = { ok: true } | { ok: false; reason: string };
 
 /** Pure: why `raw` may not be fetched, or ok. Never echoes the URL (it may hold a password). */
+/** What a row without backend_url is sent to when the settings name no default backend: nowhere. */
+export const NO_DEFAULT_BACKEND = "(no default backend_url)";
+
 export function checkBackendUrl(raw: string): BackendUrlCheck {
+  if (raw === NO_DEFAULT_BACKEND) {
+    return {
+      ok: false,
+      reason: "the job has no backend_url and reconcile_settings names no default: " +
+        "select jobs_private.configure_reconciler(backend_url => '<your backend>')",
+    };
+  }
   if (raw.length > MAX_BACKEND_URL) {
     return { ok: false, reason: `backend_url is longer than ${MAX_BACKEND_URL} characters` };
   }

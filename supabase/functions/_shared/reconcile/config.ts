@@ -1,37 +1,76 @@
-// Reconciler settings, read and validated once at start-up. A bad setting is reported by name,
-// never with its value: some of them are secrets.
+// Reconciler settings live in one row, jobs_private.reconcile_settings (defaults, ranges and the rules
+// that tie them together are written there once); a pass reads them at its start. The environment
+// keeps only what is secret or per host, read and checked once at start-up: a bad one is reported by
+// name, never with its value.
+import type { Queryable } from "./database.ts";
 
-/** What one pass needs, wherever it runs (Edge Function or CLI). */
+/** What one pass runs with, wherever it runs (Edge Function or CLI): the settings row, durations in ms. */
 export interface ReconcileConfig {
-  /** Default training backend, for rows whose backend_url is null. */
-  backendUrl: string;
-  /** One backend request. */
+  /** Default training backend, for rows whose backend_url is null; null when none is set. */
+  backendUrl: string | null;
   requestTimeoutMs: number;
-  /** The whole pass; well inside Supabase's 150 s wall clock. */
   deadlineMs: number;
-  /** Status requests in flight at once, per backend. */
   concurrency: number;
-  /** Rows a pass observes, decides and applies at a time (its memory does not grow with the fleet). */
-  pageSize?: number;
-  /** A job unknown to the backend is failed only after this long without a sign of life. */
+  pageSize: number;
   graceMs: number;
-  /** With no usable answer from the backend, or one that shows no progress, a job silent this long is failed anyway. */
   hardTimeoutMs: number;
-  /** How often passes run (the cron schedule): a confirmation keeps a job fresh until the next pass is due. */
+  /** How often passes run: a confirmation keeps a job fresh until the next pass is due. */
   passIntervalMs: number;
-  /** Mass-outage guard: hold when more than this share of a backend's recently-alive jobs would be presumed dead... */
   guardShare: number;
-  /** ...and at least this many. */
   guardMinJobs: number;
   maxStatusBytes: number;
   maxListBytes: number;
 }
 
-/** The Edge Function also needs its caller's secret and the database. */
-export interface FunctionConfig extends ReconcileConfig {
+/** One run's own values for settings, by column name ({"grace": "30 seconds"}): a CLI flag. */
+export type SettingsOverrides = Record<string, string | number>;
+
+const NUMBERS = [
+  "requestTimeoutMs",
+  "deadlineMs",
+  "concurrency",
+  "pageSize",
+  "graceMs",
+  "hardTimeoutMs",
+  "passIntervalMs",
+  "guardShare",
+  "guardMinJobs",
+  "maxStatusBytes",
+  "maxListBytes",
+] as const satisfies readonly (keyof ReconcileConfig)[];
+
+/**
+ * The settings row with this run's overrides, checked by the database's rules
+ * (jobs_private.reconcile_settings_for_pass). `fallbackBackendUrl` serves only when the row names no backend.
+ */
+export async function readPassSettings(
+  db: Queryable,
+  overrides: SettingsOverrides = {},
+  fallbackBackendUrl: string | null = null,
+): Promise<ReconcileConfig> {
+  const { rows } = await db.query("select jobs_private.reconcile_settings_for_pass($1::jsonb) as settings", [
+    JSON.stringify(overrides),
+  ]);
+  const raw = rows[0]?.settings as Record<string, unknown> | undefined;
+  if (!raw) throw new Error("reconcile settings: the database returned none");
+  const config = {
+    backendUrl: typeof raw.backendUrl === "string" ? raw.backendUrl : fallbackBackendUrl,
+  } as ReconcileConfig;
+  for (const key of NUMBERS) {
+    const value = Number(raw[key]);
+    if (!Number.isFinite(value)) throw new Error(`reconcile settings: ${key} is not a number`);
+    config[key] = value;
+  }
+  return config;
+}
+
+/** The Edge Function's environment: its caller's secret and the database. */
+export interface FunctionConfig {
   /** Shared secret callers send as `Authorization: Bearer <secret>`. */
   secret: string;
   databaseUrl: string;
+  /** BACKEND_URL, for deployments made before the settings row held it: used only when the row names none. */
+  fallbackBackendUrl: string | null;
 }
 
 export type Loaded<T> = { ok: true; config: T } | { ok: false; error: string };
@@ -46,9 +85,10 @@ function required(env: Env, name: string): string {
   return value;
 }
 
-function httpUrl(env: Env, name: string, fallback?: string): string {
-  const value = env[name]?.trim() || fallback;
-  if (!value) throw new SettingError(`${name} is not set`);
+/** An optional http(s) URL from the environment, without trailing slashes. */
+export function optionalHttpUrl(env: Env, name: string): string | null {
+  const value = env[name]?.trim();
+  if (!value) return null;
   let url: URL;
   try {
     url = new URL(value);
@@ -57,44 +97,6 @@ function httpUrl(env: Env, name: string, fallback?: string): string {
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new SettingError(`${name} must be an http(s) URL`);
   return value.replace(/\/+$/, "");
-}
-
-function number(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new SettingError(`${name} must be a number from ${min} to ${max}`);
-  }
-  return value;
-}
-
-/** River's rescuer takes 1,000 at a time; a page of 2,000 is a few MB and one guarded call. */
-export const DEFAULT_PAGE_SIZE = 2_000;
-
-function settings(env: Env): ReconcileConfig {
-  const config: ReconcileConfig = {
-    backendUrl: httpUrl(env, "BACKEND_URL"),
-    requestTimeoutMs: number(env, "RECONCILE_REQUEST_TIMEOUT_MS", 5_000, 100, 60_000),
-    deadlineMs: number(env, "RECONCILE_DEADLINE_MS", 60_000, 1_000, 120_000),
-    concurrency: number(env, "RECONCILE_CONCURRENCY", 16, 1, 256),
-    pageSize: number(env, "RECONCILE_PAGE_SIZE", DEFAULT_PAGE_SIZE, 100, 50_000),
-    graceMs: number(env, "RECONCILE_GRACE_SECONDS", 120, 0, 86_400) * 1000,
-    // The seed's own cleanup rule: 10 minutes without an update means the job is gone.
-    hardTimeoutMs: number(env, "RECONCILE_HARD_TIMEOUT_SECONDS", 600, 1, 604_800) * 1000,
-    // The schedule's interval: */10 in migration 20261129140000.
-    passIntervalMs: number(env, "RECONCILE_INTERVAL_SECONDS", 600, 1, 86_400) * 1000,
-    guardShare: number(env, "RECONCILE_GUARD_SHARE", 0.5, 0, 1),
-    guardMinJobs: number(env, "RECONCILE_GUARD_MIN_JOBS", 5, 1, 1_000_000),
-    maxStatusBytes: number(env, "RECONCILE_MAX_STATUS_BYTES", 64 * 1024, 1_024, 16 * 1024 * 1024),
-    // 8 MiB: at 32 MiB a list just under the cap took the function to 223 MB RSS (limit 256 MB);
-    // at 8 MiB, 101-118 MB (dev/bench/list-at-cap.ts, numbers in docs/reliability.md).
-    maxListBytes: number(env, "RECONCILE_MAX_LIST_BYTES", 8 * 1024 * 1024, 1_024, 128 * 1024 * 1024),
-  };
-  if (config.requestTimeoutMs >= config.deadlineMs) {
-    throw new SettingError("RECONCILE_REQUEST_TIMEOUT_MS must be shorter than RECONCILE_DEADLINE_MS");
-  }
-  return config;
 }
 
 function postgresUrl(env: Env, name: string): string {
@@ -112,17 +114,21 @@ function load<T>(build: () => T): Loaded<T> {
   }
 }
 
-/** The pass settings alone (the CLI, which reads DATABASE_URL itself). */
-export function loadPassConfig(env: Env): Loaded<ReconcileConfig> {
-  return load(() => settings(env));
+/** The CLI's environment: only the optional fallback backend (it reads DATABASE_URL itself). */
+export function loadCliEnv(env: Env): Loaded<{ fallbackBackendUrl: string | null }> {
+  return load(() => ({ fallbackBackendUrl: optionalHttpUrl(env, "BACKEND_URL") }));
 }
 
-/** Everything the Edge Function needs. SUPABASE_DB_URL is set by Supabase in every function. */
+/** Everything the Edge Function needs from its environment. SUPABASE_DB_URL is set by Supabase in every function. */
 export function loadFunctionConfig(env: Env): Loaded<FunctionConfig> {
   return load(() => {
     const secret = required(env, "RECONCILE_SECRET");
     // Short secrets are guessable; the function is deployed without Supabase's JWT check.
     if (secret.length < 16) throw new SettingError("RECONCILE_SECRET must be at least 16 characters");
-    return { secret, databaseUrl: postgresUrl(env, "SUPABASE_DB_URL"), ...settings(env) };
+    return {
+      secret,
+      databaseUrl: postgresUrl(env, "SUPABASE_DB_URL"),
+      fallbackBackendUrl: optionalHttpUrl(env, "BACKEND_URL"),
+    };
   });
 }

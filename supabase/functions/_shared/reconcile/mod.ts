@@ -2,9 +2,16 @@
 // CLI, the tests, the dev tools) imports from here, so the files behind it can move freely.
 
 // Running a pass, and what it reports.
-export { runReconcilePass } from "./pass.ts";
+export { type PassOptions, runReconcilePass } from "./pass.ts";
 export type { DryRunPass, FinishedPass, PassSummary, SkippedPass } from "./pass-summary.ts";
-export { type FunctionConfig, loadFunctionConfig, loadPassConfig, type ReconcileConfig } from "./config.ts";
+export {
+  type FunctionConfig,
+  loadCliEnv,
+  loadFunctionConfig,
+  readPassSettings,
+  type ReconcileConfig,
+  type SettingsOverrides,
+} from "./config.ts";
 export { bearerMatches } from "./auth.ts";
 export { errorMessage } from "./http-json.ts";
 

@@ -21,6 +21,8 @@ interface PassIdentity {
   dry_run: boolean;
   shard?: number;
   shards?: number;
+  /** Settings this run gave itself (CLI flags), over the settings row. */
+  overrides?: Record<string, string | number>;
 }
 
 /** What every pass that ran knows after its last page: the pass record, built once. */

@@ -3,9 +3,9 @@
 // behind the bulkhead); finally let the mass-outage guard release or drop the sudden deaths it
 // parked, and record the pass. Only counts survive between pages, so memory does not grow with
 // the fleet. Shared unchanged by the Edge Function (Deno) and the operator CLI (Node).
-import { DEFAULT_PAGE_SIZE, type ReconcileConfig } from "./config.ts";
+import { readPassSettings, type ReconcileConfig, type SettingsOverrides } from "./config.ts";
 import { type BackendAskOptions, type BackendReport, type BackendSession, forwardCancel } from "./backend-client.ts";
-import { normalizeBackendUrl, openCheckedBackend, withoutCredentials } from "./backend-url.ts";
+import { NO_DEFAULT_BACKEND, normalizeBackendUrl, openCheckedBackend, withoutCredentials } from "./backend-url.ts";
 import { addChange, type Decision } from "./apply.ts";
 import { type Action, decide, type LeaveReason, type ObservedJob } from "./decide.ts";
 import { describeHolds, GuardTally, holdSudden, isSudden } from "./guard.ts";
@@ -38,14 +38,22 @@ import {
 } from "./pass-summary.ts";
 import { storableText } from "./sanitize.ts";
 
-export interface PassDeps {
+export interface PassOptions {
   db: Queryable;
   fetch: typeof fetch;
-  config: ReconcileConfig;
   trigger: string;
   dryRun: boolean;
   /** The part of the fleet this pass covers; the whole fleet when absent. */
   shard?: Shard;
+  /** This run's own values for some settings (a CLI flag); the pass record names them. */
+  overrides?: SettingsOverrides;
+  /** The default backend when the settings row names none (the function's BACKEND_URL). */
+  fallbackBackendUrl?: string | null;
+}
+
+/** A pass's options with the settings it read at its start. */
+interface PassDeps extends PassOptions {
+  config: ReconcileConfig;
 }
 
 export type { PassSummary } from "./pass-summary.ts";
@@ -60,14 +68,19 @@ const MAX_APPLY_CALLS_PER_PAGE = 100;
 type Counts = Partial<Record<string, number>>;
 const bump = (counts: Counts, key: string, n = 1) => (counts[key] = (counts[key] ?? 0) + n);
 
-export async function runReconcilePass(deps: PassDeps): Promise<PassSummary> {
-  const { db, config, trigger, dryRun } = deps;
+export async function runReconcilePass(options: PassOptions): Promise<PassSummary> {
+  const { db, trigger, dryRun } = options;
+  // Read at the start of every pass: a change made with configure_reconciler() holds from the next pass on.
+  const overrides = options.overrides ?? {};
+  const config = await readPassSettings(db, overrides, options.fallbackBackendUrl ?? null);
+  const deps: PassDeps = { ...options, config };
   const shard = deps.shard ?? WHOLE_FLEET;
   const identity = {
     pass_id: crypto.randomUUID(),
     trigger,
     dry_run: dryRun,
     ...(shard.shards > 1 ? { shard: shard.shard, shards: shard.shards } : {}),
+    ...(Object.keys(overrides).length > 0 ? { overrides } : {}),
   };
   const started = Date.now();
   // The lease outlives the deadline, so a pass that hangs is never overlapped while it can still apply.
@@ -116,7 +129,7 @@ export async function runReconcilePass(deps: PassDeps): Promise<PassSummary> {
     // Records the outcome (and releases the lease); the totals of every page are merged in after.
     const { outcome } = await finishPass(db, record);
     const totals = run.totals();
-    await recordPassCounts(db, identity.pass_id, totals);
+    await recordPassCounts(db, identity.pass_id, { ...totals, ...(identity.overrides ? { overrides } : {}) });
     return {
       ...record,
       ...totals,
@@ -170,7 +183,7 @@ class PagedPass {
 
   async observeAll(): Promise<void> {
     const { db, config } = this.deps;
-    const limit = config.pageSize ?? DEFAULT_PAGE_SIZE;
+    const limit = config.pageSize;
     let after: string | null = null;
     for (;;) {
       const page = await observePage(db, {
@@ -195,7 +208,7 @@ class PagedPass {
     const { config } = this.deps;
     const byBackend = new Map<string, ObservedJob[]>();
     for (const job of jobs) {
-      const url = normalizeBackendUrl(job.backendUrl ?? config.backendUrl);
+      const url = normalizeBackendUrl(job.backendUrl ?? config.backendUrl ?? NO_DEFAULT_BACKEND);
       const owned = byBackend.get(url);
       if (owned) owned.push(job);
       else byBackend.set(url, [job]);
