@@ -87,7 +87,7 @@ insert into jobs_private.reconcile_passes (id, trigger, started_at, finished_at,
 values (gen_random_uuid(), 'cron', now() + interval '2 seconds', now(), 'applied', true,
         '{"rejected": 2, "rejected_rows": [{"job_id": "00000000-0000-0000-0000-000000000001", "error": "22007: invalid input"}]}');
 select results_eq($$select status, why from jobs_private.reconcile_health$$,
-  $$values ('degraded'::text, 'last pass rejected 2 change(s) the database refused, first: job 00000000-0000-0000-0000-000000000001: 22007: invalid input'::text)$$,
+  $$values ('degraded'::text, 'last pass rejected 2 row(s) (each cost only itself), first: job 00000000-0000-0000-0000-000000000001: 22007: invalid input'::text)$$,
   'rejected rows make the health view degraded, with the first reason');
 
 select * from finish();
