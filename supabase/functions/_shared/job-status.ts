@@ -9,9 +9,6 @@ export type ActiveStatus = (typeof ACTIVE_STATUSES)[number];
 export const TERMINAL_STATUSES = ["completed", "failed", "cancelled"] as const satisfies readonly JobStatus[];
 export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
 
-/** What readers may see in `effective_status`: a stored status, or `stale`. */
-export type EffectiveStatus = JobStatus | "stale";
-
 export function isJobStatus(value: unknown): value is JobStatus {
   return typeof value === "string" && (JOB_STATUSES as readonly string[]).includes(value);
 }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { type Action, applyMassOutageGuard, describeHolds } from "../../functions/_shared/reconcile/mod.ts";
+import {
+  type Action,
+  describeHolds,
+  GuardTally,
+  holdSudden,
+  type LeaveReason,
+} from "../../functions/_shared/reconcile/mod.ts";
 
 const HARD = 600_000;
 const write = { completedAt: null, marker: null, thresholdMs: null };
@@ -21,6 +27,21 @@ const policy = { share: 0.5, minJobs: 5, hardTimeoutMs: HARD };
 /** Decisions on one backend, each job heard from `silentMs` ago. */
 const on = (backendUrl: string, silentMs: number, ...actions: Action[]) =>
   actions.map((action) => ({ action, backendUrl, job: { silentMs, presumedDead: false } }));
+type Guarded = ReturnType<typeof on>;
+
+/** The guard as the pass runs it: every decision counted, then the held backends' sudden deaths left. */
+function applyMassOutageGuard(decisions: Guarded, p: typeof policy) {
+  const tally = new GuardTally(p);
+  for (const d of decisions) tally.count(d);
+  const holds = tally.holds();
+  const held = new Map(holds.map((h): [string, LeaveReason] => [h.backendUrl, "held by mass-outage guard"]));
+  return {
+    held: holds.length > 0,
+    presumedDeaths: tally.presumedDeaths,
+    holds,
+    decisions: holdSudden(decisions, held, p.hardTimeoutMs),
+  };
+}
 
 describe("mass-outage guard: it weighs sudden deaths only", () => {
   it("holds when more than half of a backend's recently-alive jobs, and at least five, would be presumed dead", () => {

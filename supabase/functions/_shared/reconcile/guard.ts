@@ -28,14 +28,6 @@ export interface Hold {
   recentlyAlive: number;
 }
 
-export interface Guarded<T> {
-  held: boolean;
-  /** Presumed deaths planned before the guard (sudden or not). */
-  presumedDeaths: number;
-  holds: Hold[];
-  decisions: T[];
-}
-
 /** A presumed death of a job heard from within the hard timeout: the only kind the guard holds. */
 export const isSudden = (d: GuardedDecision, hardTimeoutMs: number) =>
   isPresumedDeath(d.action) && d.job.silentMs <= hardTimeoutMs;
@@ -76,19 +68,6 @@ export class GuardTally {
     const held = new Set(this.holds().map((h) => h.backendUrl));
     return [...this.perBackend].filter(([url, c]) => c.sudden > 0 && !held.has(url)).map(([url]) => url);
   }
-}
-
-export function applyMassOutageGuard<T extends GuardedDecision>(decisions: T[], policy: GuardPolicy): Guarded<T> {
-  const tally = new GuardTally(policy);
-  for (const d of decisions) tally.count(d);
-  const holds = tally.holds();
-  const held = new Map(holds.map((h): [string, LeaveReason] => [h.backendUrl, "held by mass-outage guard"]));
-  return {
-    held: holds.length > 0,
-    presumedDeaths: tally.presumedDeaths,
-    holds,
-    decisions: holdSudden(decisions, held, policy.hardTimeoutMs),
-  };
 }
 
 /** The decisions with each held backend's sudden deaths turned into "leave", saying why. */

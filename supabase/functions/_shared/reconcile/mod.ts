@@ -16,8 +16,8 @@ export { bearerMatches } from "./auth.ts";
 export { errorMessage } from "./http-json.ts";
 
 // The pure decisions, exported for their tests and for tools that explain a pass.
-export { type Action, decide, type ObservedJob, REASON_HEARTBEAT_LOST } from "./decide.ts";
-export { applyMassOutageGuard, describeHolds } from "./guard.ts";
+export { type Action, decide, type LeaveReason, type ObservedJob, REASON_HEARTBEAT_LOST } from "./decide.ts";
+export { describeHolds, GuardTally, holdSudden } from "./guard.ts";
 export { addChange, type Decision } from "./apply.ts";
 export { type ChangeColumns, emptyChangeColumns } from "./database.ts";
 export { type BackendAnswer, isStoredMarker, markerProgress, parseJobEntry } from "./backend-answer.ts";
