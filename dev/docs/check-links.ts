@@ -62,7 +62,7 @@ export function checkLinks(root: string, files: string[]): BrokenLink[] {
     const path = resolve(root, file);
     for (const { text, line } of proseLines(readFileSync(path, "utf8"))) {
       for (const match of text.matchAll(LINK)) {
-        const target = match[1];
+        const target = match[1] ?? "";
         if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue; // https:, mailto:: not ours to check
         const [pathPart, anchor] = target.split("#", 2) as [string, string | undefined];
         const to = pathPart === "" ? path : resolve(dirname(path), decodeURIComponent(pathPart));
