@@ -1,6 +1,7 @@
 // `npm test`: every suite against the local stack (started when it is not up), then one line
 // "N passed, N failed". Suites: pgTAP (pg_prove), Supabase's own linters, tsc, deno check, vitest
-// (with the Next.js kit's routes and page in headless Chromium), pytest (adapters/python).
+// (with the Next.js kit's routes and page in headless Chromium), pytest (adapters/python), and the
+// documentation's links.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -158,6 +159,12 @@ for (
   const r = run("npm", ["run", "-s", "fmt", "--", "--check"], denoEnv(), { quietUnlessFailed: true });
   if (r.code !== 0) console.error("some files are not formatted: run `npm run fmt` and commit the result");
   results.push({ suite: "deno fmt --check", passed: r.code === 0 ? 1 : 0, failed: r.code === 0 ? 0 : 1 });
+}
+
+// Documentation: every relative link and #anchor in README.md and docs/*.md resolves.
+{
+  const r = run("npx", ["--no-install", "tsx", "dev/docs/check-links.ts"], process.env, { quietUnlessFailed: true });
+  results.push({ suite: "docs links", passed: r.code === 0 ? 1 : 0, failed: r.code === 0 ? 0 : 1 });
 }
 
 // vitest: counts from its JSON report.

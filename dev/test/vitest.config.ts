@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 // Two projects: `unit` (the pure parts: no database, no global set-up; `npm run test:unit`) and
 // `integration` (real Postgres, Deno, HTTP, Chromium), whose global set-up builds the template
 // database every file clones.
-const unit = ["supabase/tests/unit/**/*.test.ts", "reporter/tests/journal.test.ts"];
+const unit = ["supabase/tests/unit/**/*.test.ts", "reporter/tests/journal.test.ts", "dev/docs/check-links.test.ts"];
 
 export default defineConfig({
   test: {
