@@ -3,7 +3,7 @@
 begin;
 \ir _helpers.psql
 set local search_path = extensions, public;
-select plan(31);
+select plan(33);
 
 -- The effective view: its columns, and who may read it.
 select has_view('public', 'local_training_jobs_effective', 'the effective view exists');
@@ -61,7 +61,17 @@ select table_privs_are('public', 'job_staleness_policy', 'authenticated', array[
   'signed-in users may only read the policy');
 select table_privs_are('public', 'job_staleness_policy', 'anon', array[]::text[], 'anon has no rights on the policy');
 select has_table('jobs_private', 'reconcile_settings', 'the reconcile settings exist');
-select columns_are('jobs_private', 'reconcile_settings', array['id', 'shards'], 'the reconcile settings have shards');
+select columns_are('jobs_private', 'reconcile_settings', array[
+  'id', 'shards', 'pass_interval', 'hard_timeout', 'grace', 'guard_share', 'guard_min_jobs', 'page_size', 'concurrency',
+  'request_timeout', 'deadline', 'max_status_bytes', 'max_list_bytes', 'backend_url'
+], 'the reconcile settings hold every setting');
+select function_returns('jobs_private', 'configure_reconciler',
+  array['interval', 'interval', 'interval', 'double precision', 'integer', 'integer', 'integer', 'interval', 'interval',
+        'integer', 'integer', 'integer', 'text'], 'jsonb', 'configure_reconciler() takes every setting and returns them');
+select function_privs_are('jobs_private', 'configure_reconciler',
+  array['interval', 'interval', 'interval', 'double precision', 'integer', 'integer', 'integer', 'interval', 'interval',
+        'integer', 'integer', 'integer', 'text'], 'service_role', array[]::text[],
+  'configure_reconciler() is the owner''s alone');
 select table_privs_are('jobs_private', 'reconcile_settings', 'service_role', array[]::text[],
   'the reconcile settings are the owner''s alone');
 
