@@ -41,7 +41,9 @@ export async function doctor(databaseUrl: string): Promise<DoctorRow[]> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { "db-url": { type: "string" }, json: { type: "boolean", default: false } } });
+  const { values } = parseArgs({
+    options: { "db-url": { type: "string" }, json: { type: "boolean", default: false } },
+  });
   // As the other tools: DATABASE_URL, else the local stack (started if needed).
   const url = values["db-url"] ?? process.env.DATABASE_URL ??
     (await import("../dev/lib/local-stack.ts")).localStackUrl();

@@ -10,7 +10,9 @@ export interface DoctorRow {
 export function formatDoctor(rows: DoctorRow[]): string {
   const width = Math.max(...rows.map((r) => r.check.length));
   const lines = rows.map((r) =>
-    `${r.ok ? "✓" : "✗"} ${r.check.padEnd(width)}  ${r.detail ?? ""}${r.ok || !r.fix ? "" : `\n  ${" ".repeat(width)}  fix: ${r.fix}`}`
+    `${r.ok ? "✓" : "✗"} ${r.check.padEnd(width)}  ${r.detail ?? ""}${
+      r.ok || !r.fix ? "" : `\n  ${" ".repeat(width)}  fix: ${r.fix}`
+    }`
   );
   const bad = rows.filter((r) => !r.ok).length;
   lines.push(bad ? `${bad} check(s) failed` : "all checks passed");
