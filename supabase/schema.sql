@@ -507,6 +507,27 @@ ALTER FUNCTION jobs_private.reconcile_change_rows(p_changes jsonb) OWNER TO post
 --
 
 CREATE FUNCTION jobs_private.reconcile_doctor(expected_latest_migration text DEFAULT NULL::text) RETURNS TABLE("position" integer, "check" text, ok boolean, detail text, fix text)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select * from jobs_private.reconcile_doctor_checks(expected_latest_migration)
+$$;
+
+
+ALTER FUNCTION jobs_private.reconcile_doctor(expected_latest_migration text) OWNER TO postgres;
+
+--
+-- Name: FUNCTION reconcile_doctor(expected_latest_migration text); Type: COMMENT; Schema: jobs_private; Owner: postgres
+--
+
+COMMENT ON FUNCTION jobs_private.reconcile_doctor(expected_latest_migration text) IS 'Checklist for "is reconciliation working, and if not, what fixes it": one row per check (position, check, ok, detail, fix). select * from jobs_private.reconcile_doctor(); npm run doctor passes the latest migration file''s version.';
+
+
+--
+-- Name: reconcile_doctor_checks(text); Type: FUNCTION; Schema: jobs_private; Owner: postgres
+--
+
+CREATE FUNCTION jobs_private.reconcile_doctor_checks(expected_latest_migration text DEFAULT NULL::text) RETURNS TABLE("position" integer, check_name text, ok boolean, detail text, fix text)
     LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $_$
@@ -516,7 +537,6 @@ declare
   v_has_secret boolean;
   v_job record;
   v_runs text;
-  v_last_run record;
   v_call record;
   v_pass record;
   v_bad text;
@@ -525,7 +545,7 @@ declare
   v_shards integer;
 begin
   -- 1. Extensions: the schemas and relations they bring, as the other migrations use them.
-  "position" := 1; "check" := 'extensions'; fix := null;
+  "position" := 1; check_name := 'extensions'; fix := null;
   missing := array_remove(array[
     case when to_regclass('cron.job') is null then 'pg_cron' end,
     case when to_regclass('net._http_response') is null then 'pg_net' end,
@@ -538,7 +558,7 @@ begin
   return next;
 
   -- 2. Migrations: what `supabase db push` recorded; the CLI passes the highest file's version.
-  "position" := 2; "check" := 'migrations applied'; fix := null;
+  "position" := 2; check_name := 'migrations applied'; fix := null;
   begin
     if to_regclass('supabase_migrations.schema_migrations') is null then
       ok := false;
@@ -558,7 +578,7 @@ begin
   return next;
 
   -- 3. Vault secrets. The URL is shown; the secret never is.
-  "position" := 3; "check" := 'vault secrets'; fix := null;
+  "position" := 3; check_name := 'vault secrets'; fix := null;
   begin
     execute $q$select max(decrypted_secret) filter (where name = 'reconcile_jobs_url'),
                       coalesce(bool_or(name = 'reconcile_jobs_secret' and coalesce(decrypted_secret, '') <> ''), false)
@@ -578,7 +598,7 @@ begin
   return next;
 
   -- 4. The cron job: scheduled and active.
-  "position" := 4; "check" := 'cron job'; fix := null;
+  "position" := 4; check_name := 'cron job'; fix := null;
   begin
     execute $q$select jobid, schedule, active from cron.job where jobname = 'reconcile-training-jobs'$q$ into v_job;
     if v_job.jobid is null then
@@ -596,7 +616,7 @@ begin
   return next;
 
   -- 5. The last cron runs: the last one must not have failed; failed ones show their message.
-  "position" := 5; "check" := 'cron runs'; fix := null;
+  "position" := 5; check_name := 'cron runs'; fix := null;
   begin
     execute $q$
       with r as (
@@ -618,7 +638,7 @@ begin
   return next;
 
   -- 6. The function's answer to the last request pg_net sent it (a green cron run only queued it).
-  "position" := 6; "check" := 'function calls'; fix := null;
+  "position" := 6; check_name := 'function calls'; fix := null;
   begin
     execute $q$select i.request_id, i.requested_at, r.status_code, r.timed_out, r.error_msg, left(r.content, 300) as content
                from jobs_private.reconcile_invocations i join net._http_response r on r.id = i.request_id
@@ -645,7 +665,7 @@ begin
 
   -- 7. The last finished pass and its outcome.
   select * into v_pass from jobs_private.reconcile_passes where outcome <> 'running' order by started_at desc limit 1;
-  "position" := 7; "check" := 'passes'; fix := null;
+  "position" := 7; check_name := 'passes'; fix := null;
   if v_pass.id is null then
     ok := true; detail := 'no pass has finished yet';
   else
@@ -662,7 +682,7 @@ begin
   return next;
 
   -- 8. The backends of that pass: misconfigured (a refused backend_url) or unreachable.
-  "position" := 8; "check" := 'backends'; fix := null;
+  "position" := 8; check_name := 'backends'; fix := null;
   select string_agg(format('%s (%s jobs): %s', b ->> 'url', b ->> 'jobs',
            case when b ->> 'mode' = 'misconfigured' then 'misconfigured' else 'unreachable' end
            || coalesce(', ' || (b ->> 'error'), '')), '; ')
@@ -676,7 +696,7 @@ begin
   return next;
 
   -- 9. Settings: the one row the cron command reads its shard count from.
-  "position" := 9; "check" := 'settings'; fix := null;
+  "position" := 9; check_name := 'settings'; fix := null;
   select shards into v_shards from jobs_private.reconcile_settings;
   ok := v_shards is not null;
   detail := case when ok then format('shards = %s', v_shards) else 'jobs_private.reconcile_settings has no row (1 shard assumed)' end;
@@ -685,13 +705,13 @@ begin
 end $_$;
 
 
-ALTER FUNCTION jobs_private.reconcile_doctor(expected_latest_migration text) OWNER TO postgres;
+ALTER FUNCTION jobs_private.reconcile_doctor_checks(expected_latest_migration text) OWNER TO postgres;
 
 --
--- Name: FUNCTION reconcile_doctor(expected_latest_migration text); Type: COMMENT; Schema: jobs_private; Owner: postgres
+-- Name: FUNCTION reconcile_doctor_checks(expected_latest_migration text); Type: COMMENT; Schema: jobs_private; Owner: postgres
 --
 
-COMMENT ON FUNCTION jobs_private.reconcile_doctor(expected_latest_migration text) IS 'Checklist for "is reconciliation working, and if not, what fixes it": one row per check (position, check, ok, detail, fix). select * from jobs_private.reconcile_doctor(); npm run doctor passes the latest migration file''s version.';
+COMMENT ON FUNCTION jobs_private.reconcile_doctor_checks(expected_latest_migration text) IS 'The checks behind jobs_private.reconcile_doctor(); read that one.';
 
 
 --
@@ -2115,6 +2135,13 @@ REVOKE ALL ON FUNCTION jobs_private.reconcile_change_rows(p_changes jsonb) FROM 
 --
 
 REVOKE ALL ON FUNCTION jobs_private.reconcile_doctor(expected_latest_migration text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION reconcile_doctor_checks(expected_latest_migration text); Type: ACL; Schema: jobs_private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION jobs_private.reconcile_doctor_checks(expected_latest_migration text) FROM PUBLIC;
 
 
 --

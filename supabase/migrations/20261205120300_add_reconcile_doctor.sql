@@ -6,8 +6,10 @@
 -- missing extension (cron, net, vault) or a privilege we lack is a failed check, never an error.
 -- Adding a check is one more block.
 
-create function jobs_private.reconcile_doctor(expected_latest_migration text default null)
-returns table ("position" integer, "check" text, ok boolean, detail text, fix text)
+-- The checks, with check_name for the column: plpgsql_check (supabase db lint) refuses the reserved
+-- word "check" as an out parameter; reconcile_doctor() below gives it the name people read.
+create function jobs_private.reconcile_doctor_checks(expected_latest_migration text default null)
+returns table ("position" integer, check_name text, ok boolean, detail text, fix text)
 language plpgsql stable
 set search_path = ''
 as $$
@@ -17,7 +19,6 @@ declare
   v_has_secret boolean;
   v_job record;
   v_runs text;
-  v_last_run record;
   v_call record;
   v_pass record;
   v_bad text;
@@ -26,7 +27,7 @@ declare
   v_shards integer;
 begin
   -- 1. Extensions: the schemas and relations they bring, as the other migrations use them.
-  "position" := 1; "check" := 'extensions'; fix := null;
+  "position" := 1; check_name := 'extensions'; fix := null;
   missing := array_remove(array[
     case when to_regclass('cron.job') is null then 'pg_cron' end,
     case when to_regclass('net._http_response') is null then 'pg_net' end,
@@ -39,7 +40,7 @@ begin
   return next;
 
   -- 2. Migrations: what `supabase db push` recorded; the CLI passes the highest file's version.
-  "position" := 2; "check" := 'migrations applied'; fix := null;
+  "position" := 2; check_name := 'migrations applied'; fix := null;
   begin
     if to_regclass('supabase_migrations.schema_migrations') is null then
       ok := false;
@@ -59,7 +60,7 @@ begin
   return next;
 
   -- 3. Vault secrets. The URL is shown; the secret never is.
-  "position" := 3; "check" := 'vault secrets'; fix := null;
+  "position" := 3; check_name := 'vault secrets'; fix := null;
   begin
     execute $q$select max(decrypted_secret) filter (where name = 'reconcile_jobs_url'),
                       coalesce(bool_or(name = 'reconcile_jobs_secret' and coalesce(decrypted_secret, '') <> ''), false)
@@ -79,7 +80,7 @@ begin
   return next;
 
   -- 4. The cron job: scheduled and active.
-  "position" := 4; "check" := 'cron job'; fix := null;
+  "position" := 4; check_name := 'cron job'; fix := null;
   begin
     execute $q$select jobid, schedule, active from cron.job where jobname = 'reconcile-training-jobs'$q$ into v_job;
     if v_job.jobid is null then
@@ -97,7 +98,7 @@ begin
   return next;
 
   -- 5. The last cron runs: the last one must not have failed; failed ones show their message.
-  "position" := 5; "check" := 'cron runs'; fix := null;
+  "position" := 5; check_name := 'cron runs'; fix := null;
   begin
     execute $q$
       with r as (
@@ -119,7 +120,7 @@ begin
   return next;
 
   -- 6. The function's answer to the last request pg_net sent it (a green cron run only queued it).
-  "position" := 6; "check" := 'function calls'; fix := null;
+  "position" := 6; check_name := 'function calls'; fix := null;
   begin
     execute $q$select i.request_id, i.requested_at, r.status_code, r.timed_out, r.error_msg, left(r.content, 300) as content
                from jobs_private.reconcile_invocations i join net._http_response r on r.id = i.request_id
@@ -146,7 +147,7 @@ begin
 
   -- 7. The last finished pass and its outcome.
   select * into v_pass from jobs_private.reconcile_passes where outcome <> 'running' order by started_at desc limit 1;
-  "position" := 7; "check" := 'passes'; fix := null;
+  "position" := 7; check_name := 'passes'; fix := null;
   if v_pass.id is null then
     ok := true; detail := 'no pass has finished yet';
   else
@@ -163,7 +164,7 @@ begin
   return next;
 
   -- 8. The backends of that pass: misconfigured (a refused backend_url) or unreachable.
-  "position" := 8; "check" := 'backends'; fix := null;
+  "position" := 8; check_name := 'backends'; fix := null;
   select string_agg(format('%s (%s jobs): %s', b ->> 'url', b ->> 'jobs',
            case when b ->> 'mode' = 'misconfigured' then 'misconfigured' else 'unreachable' end
            || coalesce(', ' || (b ->> 'error'), '')), '; ')
@@ -177,13 +178,24 @@ begin
   return next;
 
   -- 9. Settings: the one row the cron command reads its shard count from.
-  "position" := 9; "check" := 'settings'; fix := null;
+  "position" := 9; check_name := 'settings'; fix := null;
   select shards into v_shards from jobs_private.reconcile_settings;
   ok := v_shards is not null;
   detail := case when ok then format('shards = %s', v_shards) else 'jobs_private.reconcile_settings has no row (1 shard assumed)' end;
   if not ok then fix := 'insert into jobs_private.reconcile_settings (id, shards) values (true, 1);'; end if;
   return next;
 end $$;
+revoke all on function jobs_private.reconcile_doctor_checks(text) from public, anon, authenticated;
+comment on function jobs_private.reconcile_doctor_checks(text) is
+  'The checks behind jobs_private.reconcile_doctor(); read that one.';
+
+create function jobs_private.reconcile_doctor(expected_latest_migration text default null)
+returns table ("position" integer, "check" text, ok boolean, detail text, fix text)
+language sql stable
+set search_path = ''
+as $$
+  select * from jobs_private.reconcile_doctor_checks(expected_latest_migration)
+$$;
 revoke all on function jobs_private.reconcile_doctor(text) from public, anon, authenticated;
 comment on function jobs_private.reconcile_doctor(text) is
   'Checklist for "is reconciliation working, and if not, what fixes it": one row per check (position, check, ok, detail, fix). select * from jobs_private.reconcile_doctor(); npm run doctor passes the latest migration file''s version.';
