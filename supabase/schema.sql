@@ -691,7 +691,9 @@ begin
   where b ->> 'mode' = 'misconfigured' or (b ->> 'reachable')::boolean is false;
   ok := v_bad is null;
   detail := case when v_pass.id is null then 'no pass yet'
-    when ok then format('%s backend(s) reachable', jsonb_array_length(coalesce(v_pass.backends, '[]'))) else v_bad end;
+    when ok and coalesce(jsonb_array_length(case when jsonb_typeof(v_pass.backends) = 'array' then v_pass.backends end), 0) = 0
+      then 'the last pass asked no backend (no active jobs)'
+    when ok then format('%s backend(s) reachable', jsonb_array_length(v_pass.backends)) else v_bad end;
   if not ok then fix := 'fix the backend_url of those jobs, or BACKEND_URL (supabase secrets set), or bring the backend up'; end if;
   return next;
 

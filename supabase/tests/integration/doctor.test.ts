@@ -9,6 +9,7 @@ import { type PgNetWorker, startPgNetWorker } from "../../../dev/stack/pg-net-wo
 import { backdate, makeUser } from "../../../dev/lib/jobs.ts";
 import { type ReconcileFixture, reconcileFixture, TEST_SECRET } from "../../../dev/lib/reconcile-fixture.ts";
 import { repoRoot } from "../../../dev/lib/stand-ins.ts";
+import { freePort } from "../../../dev/lib/serve-function.ts";
 
 let f: ReconcileFixture;
 let worker: PgNetWorker;
@@ -108,11 +109,12 @@ describe("npm run doctor", () => {
   });
 
   it("the function down (its URL a closed port): connection refused, and where to look", async () => {
-    await setVaultSecrets(f.db.url, "http://127.0.0.1:1/functions/v1/reconcile-jobs", TEST_SECRET);
+    // A port just freed and listened on by nobody: a real ECONNREFUSED (fetch refuses port 1 itself).
+    await setVaultSecrets(f.db.url, `http://127.0.0.1:${await freePort()}/functions/v1/reconcile-jobs`, TEST_SECRET);
     await tick();
     expect(await check("function calls")).toMatchObject({
       ok: false,
-      detail: expect.stringContaining("Couldn't connect to server"),
+      detail: expect.stringMatching(/Couldn't connect to server: .*ECONNREFUSED/),
       fix: expect.stringContaining("check reconcile_jobs_url, run supabase functions deploy reconcile-jobs"),
     });
   });
