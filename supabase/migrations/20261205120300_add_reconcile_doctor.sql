@@ -153,8 +153,9 @@ begin
   else
     ok := v_pass.outcome in ('applied', 'skipped');
     detail := format('last pass %s (%s, %s): %s', v_pass.id, v_pass.trigger,
-      to_char(v_pass.started_at, 'YYYY-MM-DD HH24:MI:SS TZ'), v_pass.outcome)
-      || coalesce(': ' || nullif(v_pass.counts ->> 'held_why', ''), ': ' || v_pass.error, '');
+      to_char(v_pass.started_at, 'YYYY-MM-DD HH24:MI:SS TZ'),
+      -- held_why already begins "held: ...".
+      coalesce(nullif(v_pass.counts ->> 'held_why', ''), v_pass.outcome || coalesce(': ' || v_pass.error, '')));
     if v_pass.outcome = 'held' then
       fix := 'check the training backend; the hold ends when the jobs are heard from or silent past the hard timeout';
     elsif not ok then
