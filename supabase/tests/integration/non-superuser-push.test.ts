@@ -146,5 +146,11 @@ describe("pushing the migrations as a non-superuser owner, as on hosted Supabase
       return db.query("select status from jobs_private.reconcile_health");
     });
     expect(health.rows).toHaveLength(1);
+    const doctor = await asOwner(
+      seedDb,
+      (db) => db.query(`select "check", detail from jobs_private.reconcile_doctor()`),
+    );
+    expect(doctor.rows.map((r) => r.check)).toContain("function calls");
+    expect(doctor.rows.filter((r) => String(r.detail).startsWith("cannot read"))).toEqual([]);
   });
 });
