@@ -24,7 +24,8 @@ declare
   v_bad text;
   v_latest text;
   v_count bigint;
-  v_shards integer;
+  v_settings jobs_private.reconcile_settings;
+  v_want text;
 begin
   -- 1. Extensions: the schemas and relations they bring, as the other migrations use them.
   "position" := 1; check_name := 'extensions'; fix := null;
@@ -177,15 +178,29 @@ begin
     when ok and coalesce(jsonb_array_length(case when jsonb_typeof(v_pass.backends) = 'array' then v_pass.backends end), 0) = 0
       then 'the last pass asked no backend (no active jobs)'
     when ok then format('%s backend(s) reachable', jsonb_array_length(v_pass.backends)) else v_bad end;
-  if not ok then fix := 'fix the backend_url of those jobs, or BACKEND_URL (supabase secrets set), or bring the backend up'; end if;
+  if not ok then fix := 'fix the backend_url of those jobs, or the default: select jobs_private.configure_reconciler(backend_url => ''<url>''), or bring the backend up'; end if;
   return next;
 
-  -- 9. Settings: the one row the cron command reads its shard count from.
+  -- 9. Settings: the one row every pass reads, valid by its own rules, and the cron job on its interval.
   "position" := 9; check_name := 'settings'; fix := null;
-  select shards into v_shards from jobs_private.reconcile_settings;
-  ok := v_shards is not null;
-  detail := case when ok then format('shards = %s', v_shards) else 'jobs_private.reconcile_settings has no row (1 shard assumed)' end;
-  if not ok then fix := 'insert into jobs_private.reconcile_settings (id, shards) values (true, 1);'; end if;
+  select * into v_settings from jobs_private.reconcile_settings;
+  if v_settings.id is null then
+    ok := false; detail := 'jobs_private.reconcile_settings has no row: no pass can start';
+    fix := 'insert into jobs_private.reconcile_settings default values;';
+  else
+    v_bad := jobs_private.reconcile_settings_error(v_settings);
+    v_want := jobs_private.reconcile_cron_schedule(v_settings.pass_interval);
+    ok := v_bad is null and (v_job.schedule is null or v_job.schedule = v_want);
+    detail := case
+      when v_bad is not null then v_bad
+      when not ok then format('the cron job runs on %s, but pass_interval %s wants %s', v_job.schedule, v_settings.pass_interval, v_want)
+      else format('every %s, hard timeout %s, grace %s, %s shard(s), default backend %s', v_settings.pass_interval,
+        v_settings.hard_timeout, v_settings.grace, v_settings.shards,
+        coalesce(v_settings.backend_url, 'none (the function''s BACKEND_URL, if it has one)')) end;
+    if v_bad is not null then fix := 'select jobs_private.configure_reconciler(...) with values the rule allows';
+    elsif not ok then fix := 'select jobs_private.schedule_reconciler();';
+    end if;
+  end if;
   return next;
 end $$;
 revoke all on function jobs_private.reconcile_doctor_checks(text) from public, anon, authenticated;

@@ -108,6 +108,21 @@ describe("npm run doctor", () => {
     });
   });
 
+  it("a cron job moved off the settings' interval by hand: the settings line says so, and how to put it back", async () => {
+    await f.db.pool.query("update cron.job set schedule = '*/30 * * * *' where jobname = 'reconcile-training-jobs'");
+    try {
+      expect(await check("settings")).toMatchObject({
+        ok: false,
+        detail: "the cron job runs on */30 * * * *, but pass_interval 00:10:00 wants */10 * * * *",
+        fix: "select jobs_private.schedule_reconciler();",
+      });
+      await f.db.pool.query("select jobs_private.schedule_reconciler()");
+      expect(await check("settings")).toMatchObject({ ok: true });
+    } finally {
+      await f.db.pool.query("select jobs_private.schedule_reconciler()");
+    }
+  });
+
   it("the function down (its URL a closed port): connection refused, and where to look", async () => {
     // A port just freed and listened on by nobody: a real ECONNREFUSED (fetch refuses port 1 itself).
     await setVaultSecrets(f.db.url, `http://127.0.0.1:${await freePort()}/functions/v1/reconcile-jobs`, TEST_SECRET);
