@@ -68,25 +68,29 @@ export async function observePage(
 }
 
 /**
- * The changes as apply_reconcile_changes() takes them: one JSON text, an array per change (order:
- * see the migration add_reconcile_passes), built in one JSON.stringify with the evidence inside.
+ * The fields of one change, in the order jobs_private.reconcile_change_rows() reads them (r ->> 0 ..
+ * r ->> 8). Written once: changesJson and the test that round-trips a change through the SQL derive from it.
+ */
+export const CHANGE_ROW_FIELDS = [
+  "jobIds",
+  "observedStatus",
+  "observedUpdatedAt",
+  "actions",
+  "newStatus",
+  "reasons",
+  "completedAt",
+  "evidence",
+  "markers",
+] as const satisfies readonly (keyof ChangeColumns)[];
+
+/**
+ * The changes as apply_reconcile_changes() takes them: one JSON text, an array per change in
+ * CHANGE_ROW_FIELDS order, built in one JSON.stringify with the evidence inside.
  */
 export function changesJson(c: ChangeColumns): string {
   const n = c.jobIds.length;
   const rows: unknown[][] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    rows[i] = [
-      c.jobIds[i],
-      c.observedStatus[i],
-      c.observedUpdatedAt[i],
-      c.actions[i],
-      c.newStatus[i],
-      c.reasons[i],
-      c.completedAt[i],
-      c.evidence[i],
-      c.markers[i],
-    ];
-  }
+  for (let i = 0; i < n; i++) rows[i] = CHANGE_ROW_FIELDS.map((field) => c[field][i]);
   return JSON.stringify(rows);
 }
 
@@ -147,7 +151,7 @@ export interface ChangeColumns {
   newStatus: string[];
   reasons: (string | null)[];
   completedAt: (string | null)[];
-  /** What was seen (apply.ts evidenceOf), sent as JSON with the rest of the page. */
+  /** What was seen (changes.ts evidenceOf), sent as JSON with the rest of the page. */
   evidence: (object | null)[];
   markers: (string | null)[];
 }

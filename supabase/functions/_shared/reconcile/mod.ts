@@ -18,8 +18,8 @@ export { errorMessage } from "./http-json.ts";
 // The pure decisions, exported for their tests and for tools that explain a pass.
 export { type Action, decide, type LeaveReason, type ObservedJob, REASON_HEARTBEAT_LOST } from "./decide.ts";
 export { describeHolds, GuardTally, holdSudden } from "./guard.ts";
-export { addChange, type Decision } from "./apply.ts";
-export { type ChangeColumns, emptyChangeColumns } from "./database.ts";
+export { addChange, type Decision } from "./changes.ts";
+export { CHANGE_ROW_FIELDS, type ChangeColumns, changesJson, emptyChangeColumns } from "./database.ts";
 export { type BackendAnswer, isStoredMarker, markerProgress, parseJobEntry } from "./backend-answer.ts";
 export { OBSERVED_ROW_FIELDS, readObservedRow } from "./stored-row.ts";
 

@@ -1,6 +1,6 @@
 // What a pass answers (the function's JSON body, the CLI's --json) and records. One type per
 // outcome, so readers narrow on `outcome` instead of casting.
-import type { Decision } from "./apply.ts";
+import type { Decision } from "./changes.ts";
 import type { BackendReport } from "./backend-client.ts";
 import type { ActionType } from "./decide.ts";
 

@@ -6,7 +6,7 @@
 import { readPassSettings, type ReconcileConfig, type SettingsOverrides } from "./config.ts";
 import { type BackendAskOptions, type BackendReport, type BackendSession, forwardCancel } from "./backend-client.ts";
 import { NO_DEFAULT_BACKEND, normalizeBackendUrl, openCheckedBackend, withoutCredentials } from "./backend-url.ts";
-import { addChange, type Decision } from "./apply.ts";
+import { addChange, type Decision } from "./changes.ts";
 import { type Action, decide, type LeaveReason, type ObservedJob } from "./decide.ts";
 import { describeHolds, GuardTally, holdSudden, isSudden } from "./guard.ts";
 import {
