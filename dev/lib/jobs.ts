@@ -11,7 +11,7 @@ export async function makeUser(
 }
 
 /** Tests backdate rows instead of sleeping. */
-export const backdate = (db: pg.Pool, jobId: string, seconds: number) => backdateJob(db, jobId, seconds);
+export { backdateJob };
 
 export async function makeJob(
   db: pg.Pool,
@@ -23,7 +23,7 @@ export async function makeJob(
      values (coalesce($1::uuid, gen_random_uuid()), $2, 'test-model', $3, $4) returning id`,
     [opts.id ?? null, opts.userId ?? null, opts.status ?? "running", opts.backendUrl ?? null],
   );
-  if (opts.silentSeconds) await backdate(db, rows[0].id, opts.silentSeconds);
+  if (opts.silentSeconds) await backdateJob(db, rows[0].id, opts.silentSeconds);
   return rows[0].id;
 }
 

@@ -5,8 +5,6 @@
 // what a writer's report changes.
 import type { PersistReport } from "./persist-report";
 
-export const ACTIVE_STATUSES = ["queued", "pending", "running"] as const;
-
 /** One row of local_training_jobs_effective, as the page renders it. */
 export interface RecentJob {
   id: string;

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Browser, Page } from "puppeteer-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { backdate, makeUser } from "../../../dev/lib/jobs.ts";
+import { backdateJob, makeUser } from "../../../dev/lib/jobs.ts";
 import { repoRoot } from "../../../dev/lib/stand-ins.ts";
 import { freePort } from "../../../dev/lib/serve-function.ts";
 import { type KitFixture, kitFixture } from "./support/app.ts";
@@ -48,15 +48,15 @@ beforeAll(async () => {
   deadBackend = `http://127.0.0.1:${await freePort()}`;
   // Oldest first: the page lists newest first.
   jobs.completed = await job("bert-base-ner", { status: "completed", startedMinutesAgo: 95 });
-  await backdate(kit.db.pool, jobs.completed, 3_600);
+  await backdateJob(kit.db.pool, jobs.completed, 3_600);
   jobs.ghost = await job("llama-3-8b-lora", { status: "running", progress: 0.61, startedMinutesAgo: 48 });
   jobs.silent = await job("mistral-7b-sft", { status: "running", progress: 0.18, startedMinutesAgo: 9 });
   jobs.toCancel = await job("whisper-small-asr", { status: "queued" });
   jobs.healthy = await job("resnet50-finetune", { status: "running", progress: 0.42, startedMinutesAgo: 21 });
   jobs.someoneElses = await job("not-yours", { status: "running", userId: await makeUser(kit.db.pool) });
   // Past the running threshold (2 min), short of the hard timeout (10 min): stale, not yet failed.
-  await backdate(kit.db.pool, jobs.ghost, 5 * 60);
-  await backdate(kit.db.pool, jobs.silent, 3 * 60);
+  await backdateJob(kit.db.pool, jobs.ghost, 5 * 60);
+  await backdateJob(kit.db.pool, jobs.silent, 3 * 60);
   browser = await launchChromium();
   page = await browser.newPage();
   await page.setViewport({ width: 820, height: 600, deviceScaleFactor: 1 });
@@ -89,7 +89,7 @@ it("reads cancelling… after a cancel click, and the job keeps running until th
 
 it("reads failed — heartbeat lost once a real reconciler pass fails the ghost", async () => {
   // Past the hard timeout, with the backend unreachable: one pass of the real CLI fails it.
-  await backdate(kit.db.pool, jobs.ghost!, 11 * 60);
+  await backdateJob(kit.db.pool, jobs.ghost!, 11 * 60);
   await run("npx", ["--no-install", "tsx", join(repoRoot, "cli/reconcile.ts"), "--once", "--json"], {
     cwd: repoRoot,
     env: { ...process.env, DATABASE_URL: kit.db.url, BACKEND_URL: deadBackend },

@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { setVaultSecrets } from "../../../cli/set-vault-secrets.ts";
 import { type PgNetWorker, startPgNetWorker } from "../../../dev/stack/pg-net-worker.ts";
-import { backdate, makeUser } from "../../../dev/lib/jobs.ts";
+import { backdateJob, makeUser } from "../../../dev/lib/jobs.ts";
 import { type ReconcileFixture, reconcileFixture, TEST_SECRET } from "../../../dev/lib/reconcile-fixture.ts";
 import { repoRoot } from "../../../dev/lib/stand-ins.ts";
 import { freePort } from "../../../dev/lib/serve-function.ts";
@@ -142,7 +142,7 @@ describe("npm run doctor", () => {
     }
     await f.sim.restart(); // it forgets them all
     const { rows } = await f.db.pool.query("select id from public.local_training_jobs");
-    for (const r of rows) await backdate(f.db.pool, r.id, 150); // past the grace, inside the hard timeout
+    for (const r of rows) await backdateJob(f.db.pool, r.id, 150); // past the grace, inside the hard timeout
     await tick();
     expect(await check("passes")).toMatchObject({
       ok: false,

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { requestCancelAsUser } from "../../../dev/lib/transaction.ts";
 import type { BackendFlavor } from "../../../dev/simulator/training-backend.ts";
-import { backdate, history, jobRow, makeJob, makeUser, runs } from "../../../dev/lib/jobs.ts";
+import { backdateJob, history, jobRow, makeJob, makeUser, runs } from "../../../dev/lib/jobs.ts";
 import { type ReconcileFixture, reconcileFixture } from "../../../dev/lib/reconcile-fixture.ts";
 
 const GRACE_S = 120;
@@ -51,8 +51,8 @@ describe.each<BackendFlavor>(["seed", "contract"])("against a %s backend", (flav
       const past = await runningJob("past-hard-timeout");
       const inside = await runningJob("inside-hard-timeout");
       await f.sim.crash();
-      await backdate(f.db.pool, past, HARD_S + 1);
-      await backdate(f.db.pool, inside, HARD_S - 1); // must not be touched
+      await backdateJob(f.db.pool, past, HARD_S + 1);
+      await backdateJob(f.db.pool, inside, HARD_S - 1); // must not be touched
 
       const body = await pass();
       expect(body).toMatchObject({ outcome: "applied", backend_reachable: false, applied: { fail_heartbeat_lost: 1 } });
@@ -73,7 +73,7 @@ describe.each<BackendFlavor>(["seed", "contract"])("against a %s backend", (flav
     it("restarting with 5 jobs lost at once: held (and says why), then failed once silent past the hard timeout", async () => {
       const ids = await Promise.all(Array.from({ length: 5 }, (_, i) => runningJob(`lost-in-restart-${i}`)));
       await f.sim.restart(); // memory is gone; the training died with it
-      for (const id of ids) await backdate(f.db.pool, id, GRACE_S + 30);
+      for (const id of ids) await backdateJob(f.db.pool, id, GRACE_S + 30);
 
       const held = await pass();
       expect(held).toMatchObject({ outcome: "held", held: true });
@@ -87,7 +87,7 @@ describe.each<BackendFlavor>(["seed", "contract"])("against a %s backend", (flav
       const [run] = (await runs(f.db.pool)).slice(-1);
       expect(run.counts.held_why).toBe(held.held_why);
 
-      for (const id of ids) await backdate(f.db.pool, id, HARD_S + 1);
+      for (const id of ids) await backdateJob(f.db.pool, id, HARD_S + 1);
       const released = await pass();
       expect(released).toMatchObject({ outcome: "applied", held: false, applied: { fail_lost: 5 } });
       for (const id of ids) {
@@ -100,7 +100,7 @@ describe.each<BackendFlavor>(["seed", "contract"])("against a %s backend", (flav
 
     it("after a restart and a reconnect, a job the backend registers within the grace period never reads failed", async () => {
       const id = await makeJob(f.db.pool, { userId: user }); // the app inserted it; the backend has not registered it yet
-      await backdate(f.db.pool, id, 14);
+      await backdateJob(f.db.pool, id, 14);
       expect(await pass()).toMatchObject({ planned: { leave: 1 } });
       f.sim.adopt({ id, status: "running" });
       await pass();
@@ -111,7 +111,7 @@ describe.each<BackendFlavor>(["seed", "contract"])("against a %s backend", (flav
     it("a presumed death the writer contradicts is revived, with history", async () => {
       const id = await runningJob("back-from-the-dead");
       f.sim.lose(id);
-      await backdate(f.db.pool, id, GRACE_S + 1);
+      await backdateJob(f.db.pool, id, GRACE_S + 1);
       await pass();
       expect(await jobRow(f.db.pool, id)).toMatchObject({ status: "failed" });
 
@@ -131,7 +131,7 @@ describe.each<BackendFlavor>(["seed", "contract"])("against a %s backend", (flav
       f.sim.persistenceDown = true; // no writer: only the backend can speak
       await pass(); // notes the progress marker
       f.sim.lose(id);
-      await backdate(f.db.pool, id, GRACE_S + 1);
+      await backdateJob(f.db.pool, id, GRACE_S + 1);
       await pass();
       expect(await jobRow(f.db.pool, id)).toMatchObject({ status: "failed" });
       f.sim.adopt({ id, status: "running", progress: 0.5, step: 50, progressAt: new Date().toISOString() });
@@ -149,16 +149,16 @@ describe.each<BackendFlavor>(["seed", "contract"])("against a %s backend", (flav
         await train(id);
         await pass(); // progress moved: confirmed
         f.sim.killProcess(id); // the dict keeps saying running, progress frozen
-        await backdate(f.db.pool, id, 130);
+        await backdateJob(f.db.pool, id, 130);
 
         expect(await pass()).toMatchObject({ planned: { note_progress: 1 } }); // no movement: the confirmation is withdrawn
         expect(await jobRow(f.db.pool, id)).toMatchObject({ status: "running", effective_status: "stale" });
 
-        await backdate(f.db.pool, id, HARD_S - 1);
+        await backdateJob(f.db.pool, id, HARD_S - 1);
         expect(await pass()).toMatchObject({ planned: { leave: 1 } }); // must not be touched yet
         expect(await jobRow(f.db.pool, id)).toMatchObject({ effective_status: "stale" });
 
-        await backdate(f.db.pool, id, HARD_S + 1);
+        await backdateJob(f.db.pool, id, HARD_S + 1);
         expect(await pass()).toMatchObject({ applied: { fail_stalled: 1 } });
         const row = await jobRow(f.db.pool, id);
         expect(row.status).toBe("failed");
@@ -190,7 +190,7 @@ describe.each<BackendFlavor>(["seed", "contract"])("against a %s backend", (flav
         await train(id); // progress moves; the persist is dropped
         expect(await pass()).toMatchObject({ applied: { confirm_alive: 1 } });
         // Ten minutes pass until the next pass: the writer has been silent all along.
-        await backdate(f.db.pool, id, 10 * 60);
+        await backdateJob(f.db.pool, id, 10 * 60);
         expect(await jobRow(f.db.pool, id)).toMatchObject({ status: "running", effective_status: "running" });
       }
       expect(await history(f.db.pool, id)).toHaveLength(2); // confirmations are not transitions
@@ -202,12 +202,12 @@ describe.each<BackendFlavor>(["seed", "contract"])("against a %s backend", (flav
       await pass();
       await train(id);
       expect(await pass()).toMatchObject({ applied: { confirm_alive: 1 } });
-      await backdate(f.db.pool, id, 10 * 60 + 5); // the next pass comes a little late
+      await backdateJob(f.db.pool, id, 10 * 60 + 5); // the next pass comes a little late
       f.sim.mode = "error500";
       try {
         expect(await pass()).toMatchObject({ planned: { leave: 1 } });
         expect(await jobRow(f.db.pool, id)).toMatchObject({ status: "running" });
-        await backdate(f.db.pool, id, 20 * 60 + 5); // and the one after: still nothing usable
+        await backdateJob(f.db.pool, id, 20 * 60 + 5); // and the one after: still nothing usable
         expect(await pass()).toMatchObject({ applied: { fail_heartbeat_lost: 1 } });
       } finally {
         f.sim.mode = "normal";
@@ -220,7 +220,7 @@ describe.each<BackendFlavor>(["seed", "contract"])("against a %s backend", (flav
       await train(id);
       f.sim.persistenceDown = true;
       await f.sim.finish(id); // its final persist_job() is dropped after 3 tries
-      await backdate(f.db.pool, id, GRACE_S + 1);
+      await backdateJob(f.db.pool, id, GRACE_S + 1);
       const body = await pass();
       const row = await jobRow(f.db.pool, id);
       if (seed) {
@@ -244,7 +244,7 @@ describe.each<BackendFlavor>(["seed", "contract"])("against a %s backend", (flav
         // The seed's dict forgot half of them and still claims the other half runs (dead monitors).
         if (i % 2 === 0 || !seed) f.sim.lose(id);
         else f.sim.killProcess(id);
-        await backdate(f.db.pool, id, 3 * 86_400);
+        await backdateJob(f.db.pool, id, 3 * 86_400);
         ghosts.push(id);
       }
       const live = [await runningJob("live-1"), await runningJob("live-2")];
@@ -260,10 +260,10 @@ describe.each<BackendFlavor>(["seed", "contract"])("against a %s backend", (flav
 
     it("a queued job the backend holds is not failed, and a job lost seconds ago is left within the grace period", async () => {
       const queued = (await f.sim.execute({ userId: user, modelName: "waiting-in-queue" })).id;
-      await backdate(f.db.pool, queued, 25 * 60);
+      await backdateJob(f.db.pool, queued, 25 * 60);
       const recentGhost = await runningJob("lost-seconds-ago");
       f.sim.lose(recentGhost);
-      await backdate(f.db.pool, recentGhost, 30); // within grace: must not be touched
+      await backdateJob(f.db.pool, recentGhost, 30); // within grace: must not be touched
       await pass();
       expect(await jobRow(f.db.pool, queued)).toMatchObject({ status: "queued", effective_status: "queued" });
       expect(await jobRow(f.db.pool, recentGhost)).toMatchObject({ status: "running" });
