@@ -226,7 +226,17 @@ function stalledReason(job: ObservedJob, seen: Extract<BackendAnswer, { kind: "a
   return `stalled: backend says ${seen.status}, ${progress}, writer silent ${formatSilence(job.writerSilentMs)}`;
 }
 
-/** Failures the reconciler infers rather than hears from the backend. */
+/**
+ * Failures the reconciler infers rather than hears from the backend. The database writes the same
+ * list where it finds presumed deaths (is_presumed_dead(), an index predicate, the observe query); a
+ * test checks every copy against this one.
+ */
+export const PRESUMED_DEATHS = [
+  "fail_lost",
+  "fail_heartbeat_lost",
+  "fail_stalled",
+] as const satisfies readonly ActionType[];
+
 export function isPresumedDeath(action: Action): boolean {
-  return action.type === "fail_lost" || action.type === "fail_heartbeat_lost" || action.type === "fail_stalled";
+  return (PRESUMED_DEATHS as readonly string[]).includes(action.type);
 }

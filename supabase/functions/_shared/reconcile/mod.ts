@@ -16,7 +16,14 @@ export { bearerMatches } from "./auth.ts";
 export { errorMessage } from "./http-json.ts";
 
 // The pure decisions, exported for their tests and for tools that explain a pass.
-export { type Action, decide, type LeaveReason, type ObservedJob, REASON_HEARTBEAT_LOST } from "./decide.ts";
+export {
+  type Action,
+  decide,
+  type LeaveReason,
+  type ObservedJob,
+  PRESUMED_DEATHS,
+  REASON_HEARTBEAT_LOST,
+} from "./decide.ts";
 export { describeHolds, GuardTally, holdSudden } from "./guard.ts";
 export { addChange, type Decision } from "./changes.ts";
 export { CHANGE_ROW_FIELDS, type ChangeColumns, changesJson, emptyChangeColumns } from "./database.ts";
