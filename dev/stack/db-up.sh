@@ -80,19 +80,59 @@ fsync = on
 CONF
 }
 
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# The port the running cluster listens on (line 4 of postmaster.pid).
+running_port() { as_cluster_user sed -n 4p "$PGDATA_DIR/postmaster.pid" 2>/dev/null; }
+
 start_cluster() {
-  if as_cluster_user "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; then return 0; fi
-  # Another checkout's stack (or any server) on the port would make pg_ctl fail with no reason given.
-  if (exec 3<>"/dev/tcp/127.0.0.1/$PG_PORT") 2>/dev/null; then
-    log "port $PG_PORT is already taken (another checkout's stack?): stop it, or run with PG_PORT=<free port>"
-    exit 1
+  if as_cluster_user "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; then
+    local running
+    running="$(running_port)"
+    if [ -z "$PG_PORT_GIVEN" ] || [ "$PG_PORT_GIVEN" = "$running" ]; then
+      PG_PORT="$running"
+      remember_port
+      return 0
+    fi
+    log "the cluster runs on port $running; restarting it on PG_PORT=$PG_PORT_GIVEN"
+    as_cluster_user "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null
   fi
+  # Another checkout's stack (or any server) on the port would make pg_ctl fail with no reason given.
+  if port_taken "$PG_PORT"; then
+    if [ -n "$PG_PORT_GIVEN" ]; then
+      log "port $PG_PORT is already taken (another checkout's stack?): run again with another PG_PORT=<port>," \
+        "or without PG_PORT and db:up picks a free one"
+      exit 1
+    fi
+    local wanted="$PG_PORT" candidate
+    for candidate in $(seq $((wanted + 1)) $((wanted + 200))); do
+      if ! port_taken "$candidate"; then PG_PORT="$candidate"; break; fi
+    done
+    if [ "$PG_PORT" = "$wanted" ]; then
+      log "ports $wanted to $((wanted + 200)) are all taken: run with PG_PORT=<free port>"
+      exit 1
+    fi
+    log "port $wanted is taken (another checkout's stack?); this checkout uses port $PG_PORT from now on"
+  fi
+  # The cluster's configuration follows the port, so a later start (or pg_ctl by hand) uses it too.
+  as_cluster_user sed -i "s/^port = .*/port = $PG_PORT/" "$PGDATA_DIR/postgresql.conf"
   log "starting postgres on port $PG_PORT"
   if ! as_cluster_user "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$CLUSTER_DIR/postgres.log" -w -t 60 start >/dev/null; then
     log "postgres did not start; its log, $CLUSTER_DIR/postgres.log, ends with:"
     tail -n 20 "$CLUSTER_DIR/postgres.log" >&2 || true
     exit 1
   fi
+  remember_port
+  # A pg_net worker of an earlier start talks to the old port: start it anew.
+  if [ -f "$STATE_DIR/pg-net-worker.pid" ]; then
+    kill "$(cat "$STATE_DIR/pg-net-worker.pid")" 2>/dev/null || true
+    rm -f "$STATE_DIR/pg-net-worker.pid"
+  fi
+}
+
+remember_port() {
+  echo "$PG_PORT" >"$PORT_FILE"
+  set_database_urls
 }
 
 load_stand_ins() {

@@ -47,7 +47,7 @@ def database_url() -> str:
     admin = os.environ.get("DATABASE_URL")
     if not admin:
         pytest.fail("DATABASE_URL is not set: run these through `npm test` (it starts the local stack), "
-                    "or `PG_PORT=... npm run db:up` and export the DATABASE_URL it prints")
+                    "or `npm run db:up` and export the DATABASE_URL it prints")
     import psycopg
 
     with psycopg.connect(admin, autocommit=True) as conn:
