@@ -10,9 +10,7 @@
 // real Edge Function under Deno.
 import fc from "fast-check";
 import pg from "pg";
-import { runReconcilePass } from "../../supabase/functions/_shared/reconcile/mod.ts";
 import { isJobStatus } from "../../supabase/functions/_shared/job-status.ts";
-import { type ServedFunction, serveReconcileFunction } from "../lib/serve-function.ts";
 import { inTransaction } from "../lib/transaction.ts";
 import {
   HOSTILE_JOB_IDS,
@@ -22,7 +20,7 @@ import {
   toScriptedAnswer,
 } from "./hostile-answers.ts";
 import { listScript, type Script, startScriptedBackend } from "./scripted-backend.ts";
-import { FUZZ_SETTINGS, fuzzOverrides, GRACE_S } from "./fuzz-settings.ts";
+import { GRACE_S, startFuzzPasses } from "./fuzz-passes.ts";
 
 const HEALTHY = {
   running: "00000000-0000-4000-8000-0000000000a1",
@@ -86,39 +84,12 @@ function check(condition: boolean, message: string, context: unknown): void {
 }
 
 export async function runHostileFuzz(options: FuzzOptions): Promise<FuzzResult> {
-  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 4 });
-  pool.on("error", () => undefined);
   const healthy = await startScriptedBackend(
     listScript({ [HEALTHY.running]: "running", [HEALTHY.completed]: "completed" }),
   );
   const hostile = await startScriptedBackend(() => ({ status: 503, body: "{}" }));
-  const overrides = fuzzOverrides(healthy.url);
-  let fn: ServedFunction | null = null;
-  if (options.via === "deno") {
-    fn = await serveReconcileFunction(
-      { RECONCILE_SECRET: "fuzz-secret-0123456789", SUPABASE_DB_URL: options.databaseUrl },
-      overrides,
-    );
-  }
+  const { pool, pass, stop } = await startFuzzPasses(options.databaseUrl, healthy.url, options.via);
   const result: FuzzResult = { runs: 0, outcomes: {}, hostileStatuses: {} };
-
-  // The function's JSON body, or the same summary from Node: read as plain JSON either way.
-  async function pass(): Promise<Record<string, unknown>> {
-    if (!fn) {
-      return {
-        ...await runReconcilePass({
-          db: pool,
-          fetch,
-          overrides,
-          trigger: "fuzz",
-          dryRun: false,
-        }),
-      };
-    }
-    const answer = await fn.call({ body: { trigger: "fuzz" } });
-    if (answer.status !== 200) throw new Error(`function answered ${answer.status}: ${JSON.stringify(answer.body)}`);
-    return answer.body;
-  }
 
   const property = fc.asyncProperty(hostileBackend, async (backend) => {
     await resetJobs(pool, hostile.url, backend.silence);
@@ -165,8 +136,7 @@ export async function runHostileFuzz(options: FuzzOptions): Promise<FuzzResult> 
     await fc.assert(property, { numRuns: options.runs, seed: options.seed, endOnFailure: false });
     return result;
   } finally {
-    await fn?.stop();
+    await stop();
     await Promise.all([healthy.stop(), hostile.stop()]);
-    await pool.end();
   }
 }

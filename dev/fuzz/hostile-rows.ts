@@ -12,11 +12,9 @@
 import fc from "fast-check";
 import pg from "pg";
 import { JOB_STATUSES } from "../../supabase/functions/_shared/job-status.ts";
-import { type PassSummary, runReconcilePass } from "../../supabase/functions/_shared/reconcile/mod.ts";
-import { type ServedFunction, serveReconcileFunction } from "../lib/serve-function.ts";
 import { inTransaction } from "../lib/transaction.ts";
 import { listScript, startScriptedBackend } from "./scripted-backend.ts";
-import { fuzzOverrides, GRACE_S } from "./fuzz-settings.ts";
+import { GRACE_S, startFuzzPasses } from "./fuzz-passes.ts";
 
 const HEALTHY = {
   running: "00000000-0000-4000-8000-0000000000b1",
@@ -188,36 +186,11 @@ export async function runHostileRowFuzz(options: {
   via?: "node" | "deno";
   onProgress?: (done: number) => void;
 }): Promise<RowFuzzResult> {
-  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 4 });
-  pool.on("error", () => undefined);
   const healthy = await startScriptedBackend(
     listScript({ [HEALTHY.running]: "running", [HEALTHY.completed]: "completed" }),
   );
-  const overrides = fuzzOverrides(healthy.url);
-  let fn: ServedFunction | null = null;
-  if (options.via === "deno") {
-    fn = await serveReconcileFunction(
-      { RECONCILE_SECRET: "fuzz-secret-0123456789", SUPABASE_DB_URL: options.databaseUrl },
-      overrides,
-    );
-  }
+  const { pool, pass, stop } = await startFuzzPasses(options.databaseUrl, healthy.url, options.via);
   const result: RowFuzzResult = { runs: 0, outcomes: {}, oddEnded: {}, rejected: 0 };
-
-  async function pass(): Promise<Record<string, unknown>> {
-    if (!fn) {
-      const summary: PassSummary = await runReconcilePass({
-        db: pool,
-        fetch,
-        overrides,
-        trigger: "fuzz",
-        dryRun: false,
-      });
-      return { ...summary };
-    }
-    const answer = await fn.call({ body: { trigger: "fuzz" } });
-    if (answer.status !== 200) throw new Error(`function answered ${answer.status}: ${JSON.stringify(answer.body)}`);
-    return answer.body;
-  }
 
   const property = fc.asyncProperty(oddRow(healthy.url), async (odd) => {
     await resetRows(pool, healthy.url, odd);
@@ -262,8 +235,7 @@ export async function runHostileRowFuzz(options: {
     await fc.assert(property, { numRuns: options.runs, seed: options.seed, endOnFailure: false });
     return result;
   } finally {
-    await fn?.stop();
+    await stop();
     await healthy.stop();
-    await pool.end();
   }
 }
