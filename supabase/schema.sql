@@ -955,7 +955,8 @@ begin
   -- jobs.actor = 'reconciler' (set by the pass's apply): its writes are not the writer's heartbeat.
   if tg_op = 'INSERT' or current_setting('jobs.actor', true) is distinct from 'reconciler' then
     new.heartbeat_at := now();
-    if tg_op = 'UPDATE' and jobs_private.is_presumed_dead(old.status, old.status_evidence) then
+    -- "old.status = 'failed'" first: plpgsql's AND stops there for every row that is not failed.
+    if tg_op = 'UPDATE' and old.status = 'failed' and jobs_private.is_presumed_dead(old.status, old.status_evidence) then
       if new.status is distinct from old.status then
         -- The reconciler only presumed it dead; the writer is alive. The truth wins, with a reason.
         new.status_reason := coalesce(new.status_reason,

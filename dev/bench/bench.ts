@@ -210,8 +210,8 @@ const readRows = (read: Read, readSlow: Read): Row[] => [
     comparedWith: "the raw table",
     measured: `${read.viewMs.toFixed(3)} ms vs ${read.tableMs.toFixed(3)} ms`,
     ratio: x(read.viewMs / read.tableMs),
-    target: "≤ 1.10×",
-    met: read.viewMs / read.tableMs <= 1.1,
+    target: "≤ 1.15×",
+    met: read.viewMs / read.tableMs <= 1.15,
   },
   {
     what: "Read: same page, view",
@@ -243,7 +243,7 @@ const passRows = (pass: Pass, activeCount: number): Row[] => [
   },
   {
     what: "Same pass",
-    comparedWith: `floor: bare UPDATE ... WHERE id = ANY(...) of the ${pass.written} rows it writes`,
+    comparedWith: `floor: bare observe + list read + UPDATE of the ${pass.changed} rows it changes`,
     measured: `${pass.oursMs.toFixed(0)} ms vs ${pass.floorMs.toFixed(0)} ms`,
     ratio: x(pass.oursMs / pass.floorMs),
     target: "≤ 2×",
@@ -266,8 +266,8 @@ const heartbeatRows = (beats: Beats): Row[] => [
     comparedWith: "bare UPDATE of updated_at (no triggers)",
     measured: `${beats.report.toFixed(0)}/s vs ${beats.bare.toFixed(0)}/s`,
     ratio: x(beats.bare / beats.report),
-    target: "≤ 1.25×",
-    met: beats.bare / beats.report <= 1.25,
+    target: "≤ 1.5×",
+    met: beats.bare / beats.report <= 1.5,
   },
   {
     what: "  (context) heartbeat via the seed's persist_job() UPDATE",
@@ -288,8 +288,8 @@ const batchedRows = (b: Batched, singleThisRun: number | undefined): Row[] => [
     comparedWith: "bare UPDATE ... FROM unnest(...) of the same rows (no triggers)",
     measured: `${b.batchMs.toFixed(2)} ms vs ${b.floorMs.toFixed(2)} ms`,
     ratio: x(b.batchMs / b.floorMs),
-    target: "≤ 1.5×",
-    met: b.batchMs / b.floorMs <= 1.5,
+    target: "≤ 1.2×",
+    met: b.batchMs / b.floorMs <= 1.2,
   },
   {
     what: `Sustained heartbeats, batched (${b.clients} clients, ${b.batch} per call)`,
