@@ -197,16 +197,17 @@ ALTER FUNCTION jobs_private.cron_run_time(p_run cron.job_run_details) OWNER TO p
 COMMENT ON FUNCTION jobs_private.cron_run_time(p_run cron.job_run_details) IS 'When a cron run happened: its start or end, else (pg_cron could not connect and left both NULL) the first later dated run of the same job, else now().';
 
 CREATE FUNCTION jobs_private.current_actor() RETURNS text
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-  select coalesce(
+begin
+  return coalesce(
     jobs_private.trusted_setting('jobs.actor'),
     'user:' || auth.uid()::text,
     auth.role(),
     session_user::text
-  )
-$$;
+  );
+end $$;
 
 ALTER FUNCTION jobs_private.current_actor() OWNER TO postgres;
 
@@ -921,13 +922,14 @@ end $$;
 ALTER FUNCTION jobs_private.schedule_reconciler() OWNER TO postgres;
 
 CREATE FUNCTION jobs_private.session_is_api_user() RETURNS boolean
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-  select current_user::text in ('anon', 'authenticated')
+begin
+  return current_user::text in ('anon', 'authenticated')
       or session_user::text in ('anon', 'authenticated')
-      or coalesce(current_setting('role', true), '') in ('anon', 'authenticated')
-$$;
+      or coalesce(current_setting('role', true), '') in ('anon', 'authenticated');
+end $$;
 
 ALTER FUNCTION jobs_private.session_is_api_user() OWNER TO postgres;
 
@@ -982,12 +984,15 @@ ALTER FUNCTION jobs_private.stamp_job_write() OWNER TO postgres;
 COMMENT ON FUNCTION jobs_private.stamp_job_write() IS 'Before every insert/update of local_training_jobs: updated_at := now(), the writer''s heartbeat, the start/end times a writer left empty; an API user''s update becomes a cancel request.';
 
 CREATE FUNCTION jobs_private.trusted_setting(p_name text) RETURNS text
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-  select case when jobs_private.session_is_api_user() then null
-              else nullif(current_setting(p_name, true), '') end
-$$;
+begin
+  if jobs_private.session_is_api_user() then
+    return null;
+  end if;
+  return nullif(current_setting(p_name, true), '');
+end $$;
 
 ALTER FUNCTION jobs_private.trusted_setting(p_name text) OWNER TO postgres;
 
