@@ -1,18 +1,23 @@
 // The Edge Function's own cost for one pass, against Supabase's limits (2 s CPU, 256 MB):
 // CPU time of the deno process during the request, and its peak resident memory.
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { serveReconcileFunction } from "../lib/serve-function.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 
-/** The same pass in Deno, in-process, with its V8 heap sampled (dev/bench/pass-heap.ts). */
-export function passHeap(
+/**
+ * The same pass in Deno, in-process, with its V8 heap sampled (dev/bench/pass-heap.ts). Waited for
+ * without blocking: the simulator answers from this process, and a blocked event loop left every
+ * list request to time out (the pass measured was one against an unreachable backend).
+ */
+export async function passHeap(
   databaseUrl: string,
   backendUrl: string,
-): { observed: number; peakHeapMb: number; peakRssMb: number } {
-  const out = execFileSync(join(root, "node_modules/.bin/deno"), [
+): Promise<{ observed: number; peakHeapMb: number; peakRssMb: number; reachable: boolean }> {
+  const { stdout } = await promisify(execFile)(join(root, "node_modules/.bin/deno"), [
     "run",
     "-A",
     "--quiet",
@@ -20,7 +25,7 @@ export function passHeap(
     join(root, "supabase/functions/reconcile-jobs/deno.json"),
     join(root, "dev/bench/pass-heap.ts"),
   ], { env: { ...process.env, B: databaseUrl, SIM: backendUrl }, encoding: "utf8" });
-  return JSON.parse(out.trim().split("\n").at(-1)!);
+  return JSON.parse(stdout.trim().split("\n").at(-1)!);
 }
 
 const TICKS_PER_SECOND = 100; // Linux USER_HZ

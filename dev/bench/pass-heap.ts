@@ -29,6 +29,7 @@ await pool.end();
 console.log(
   JSON.stringify({
     observed: summary.outcome === "skipped" ? 0 : summary.observed,
+    reachable: summary.outcome !== "skipped" && summary.backend_reachable,
     peakHeapMb: peakHeap / 2 ** 20,
     peakRssMb: peakRss / 2 ** 20,
   }),
