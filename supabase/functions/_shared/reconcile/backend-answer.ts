@@ -119,6 +119,7 @@ export function entryJobId(entry: unknown): string | null {
 }
 
 const UUID_LIKE = /^(?:urn:uuid:)?\{?([0-9a-f]{8})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{12})\}?$/i;
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * A job id as the database prints it: a UUID in any of its spellings (upper case, braces, no
@@ -126,6 +127,9 @@ const UUID_LIKE = /^(?:urn:uuid:)?\{?([0-9a-f]{8})-?([0-9a-f]{4})-?([0-9a-f]{4})
  * is kept as it is.
  */
 export function canonicalJobId(id: string): string {
+  // Most ids already are: a test allocates nothing, where exec, slice and join made a few hundred
+  // bytes of garbage per entry of every list page.
+  if (CANONICAL_UUID.test(id)) return id;
   const m = UUID_LIKE.exec(id);
   return m ? m.slice(1).join("-").toLowerCase() : id;
 }
