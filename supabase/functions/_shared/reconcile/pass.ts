@@ -206,13 +206,7 @@ class PagedPass {
 
   private async decidePage(jobs: ObservedJob[]) {
     const { config } = this.deps;
-    const byBackend = new Map<string, ObservedJob[]>();
-    for (const job of jobs) {
-      const url = normalizeBackendUrl(job.backendUrl ?? config.backendUrl ?? NO_DEFAULT_BACKEND);
-      const owned = byBackend.get(url);
-      if (owned) owned.push(job);
-      else byBackend.set(url, [job]);
-    }
+    const byBackend = groupByBackend(jobs, config.backendUrl);
     const cancels = emptyCancels();
     const reports = await Promise.all([...byBackend].map(async ([url, owned]) => {
       let backend = this.backends.get(url);
@@ -226,6 +220,8 @@ class PagedPass {
     }));
     const decisions: Decision[] = [];
     for (const report of reports) {
+      // What the records show: a password in a misconfigured backend_url is never written anywhere.
+      const backendUrl = withoutCredentials(report.url);
       for (const job of byBackend.get(report.url) ?? []) {
         const answer = report.answers.get(job.id) ?? { kind: "unreachable", detail: "not asked" };
         let action: Action;
@@ -236,8 +232,7 @@ class PagedPass {
           this.reject({ job_id: job.id, action: null, error: storableText(`decide: ${errorMessage(error)}`, 300) });
           continue;
         }
-        // What the records show: a password in a misconfigured backend_url is never written anywhere.
-        const d = { job, backendUrl: withoutCredentials(report.url), answer, action };
+        const d = { job, backendUrl, answer, action };
         this.tally.count(d);
         if (isSudden(d, config.hardTimeoutMs)) bump(this.suddenOf(d.backendUrl), d.action.type);
         else bump(this.planned, d.action.type);
@@ -357,6 +352,22 @@ class PagedPass {
 function sqlState(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" ? `${code}: ` : "";
+}
+
+/** A page's jobs by the backend they are asked of, its URL in one spelling (normalizeBackendUrl). */
+function groupByBackend(jobs: ObservedJob[], defaultUrl: string | null): Map<string, ObservedJob[]> {
+  const byBackend = new Map<string, ObservedJob[]>();
+  // A page's rows name a few backends, each many times: each spelling is parsed once a page, not once a row.
+  const normalized = new Map<string, string>();
+  for (const job of jobs) {
+    const raw = job.backendUrl ?? defaultUrl ?? NO_DEFAULT_BACKEND;
+    let url = normalized.get(raw);
+    if (url === undefined) normalized.set(raw, url = normalizeBackendUrl(raw));
+    const owned = byBackend.get(url);
+    if (owned) owned.push(job);
+    else byBackend.set(url, [job]);
+  }
+  return byBackend;
 }
 
 async function forwardCancels(url: string, owned: ObservedJob[], options: BackendAskOptions, out: CancelColumns) {
