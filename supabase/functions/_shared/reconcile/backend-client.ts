@@ -111,9 +111,12 @@ export function openBackend(url: string, options: BackendAskOptions): BackendSes
 
 /** The boundary: every string the backend supplied, made storable before anything else sees it. */
 function storableReport(report: BackendReport): BackendReport {
-  const answers = new Map<string, BackendAnswer>();
-  for (const [id, answer] of report.answers) answers.set(id, storableDeep(answer, MAX_ERROR_TEXT));
-  return { ...report, error: report.error === null ? null : storableDeep(report.error, MAX_ERROR_TEXT), answers };
+  // The map was made for this ask alone, so it is cleaned in place: a copy per page was garbage of a page's size.
+  for (const [id, answer] of report.answers) {
+    const clean = storableDeep(answer, MAX_ERROR_TEXT);
+    if (clean !== answer) report.answers.set(id, clean);
+  }
+  return { ...report, error: report.error === null ? null : storableDeep(report.error, MAX_ERROR_TEXT) };
 }
 
 /** The first list request, starting just before the first job asked about (a shard reads only its own range). */
