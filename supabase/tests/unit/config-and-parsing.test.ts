@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { bearerMatches, loadCliEnv, loadFunctionConfig, parseJobEntry } from "../../functions/_shared/reconcile/mod.ts";
+import {
+  bearerMatches,
+  canonicalJobId,
+  loadCliEnv,
+  loadFunctionConfig,
+  parseJobEntry,
+} from "../../functions/_shared/reconcile/mod.ts";
 import { parseInterval, parseOverrides } from "../../../cli/reconcile.ts";
 
 const env = {
@@ -92,6 +98,18 @@ describe("parsing a backend's job entry", () => {
     "rejects %j as malformed",
     (entry) => expect(parseJobEntry(entry)).toBeNull(),
   );
+});
+
+describe("a job id as the database prints it", () => {
+  const id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+  it.each([
+    [id, id],
+    ["0F8FAD5B-D9CB-469F-A165-70867728950E", id],
+    ["{0f8fad5b-d9cb-469f-a165-70867728950e}", id],
+    ["urn:uuid:0f8fad5bd9cb469fa16570867728950e", id],
+    ["job-42", "job-42"],
+    [` ${id}`, ` ${id}`],
+  ])("reads %j as %j", (raw, canonical) => expect(canonicalJobId(raw)).toBe(canonical));
 });
 
 describe("--every", () => {
