@@ -35,7 +35,7 @@ export async function loadDataset(db: pg.Client): Promise<void> {
 
 export async function activeJobIds(db: pg.Client): Promise<string[]> {
   const { rows } = await db.query(
-    "select id from public.local_training_jobs where status in ('queued', 'pending', 'running') order by id",
+    "select id from public.local_training_jobs where status = any (jobs_private.active_statuses()) order by id",
   );
   return rows.map((r) => r.id);
 }

@@ -35,7 +35,7 @@ export async function stageBackend(db: pg.Client, sim: TrainingBackendSimulator,
 const OBSERVE_FLOOR_SQL = `select id, status, backend_url, updated_at, heartbeat_at, confirmed_at, confirmed_until,
     progress_marker, cancel_requested_at, cancel_forwarded_at, progress, config -> 'progress' as config_progress
   from public.local_training_jobs
-  where status = any ('{queued,pending,running}') and id > $1 order by id limit $2`;
+  where status = any (jobs_private.active_statuses()) and id > $1 order by id limit $2`;
 // The columns the apply writes for a death or a backend's terminal answer.
 const WRITE_FLOOR_SQL = `update public.local_training_jobs j
   set status = u.status, status_reason = u.reason, status_evidence = u.evidence, completed_at = now(), updated_at = now()
