@@ -1582,13 +1582,13 @@ CREATE VIEW public.local_training_jobs_effective WITH (security_invoker='true') 
     j.attempt,
     j.progress,
         CASE
-            WHEN (f.fresh_until IS NULL) THEN j.status
+            WHEN (j.status <> ALL (jobs_private.active_statuses())) THEN j.status
             WHEN (now() > f.fresh_until) THEN 'stale'::text
             WHEN (j.cancel_requested_at IS NOT NULL) THEN 'cancelling'::text
             ELSE j.status
         END AS effective_status,
         CASE
-            WHEN (now() > f.fresh_until) THEN f.fresh_until
+            WHEN ((j.status = ANY (jobs_private.active_statuses())) AND (now() > f.fresh_until)) THEN f.fresh_until
             ELSE NULL::timestamp with time zone
         END AS stale_since,
     GREATEST(j.heartbeat_at, j.confirmed_at) AS last_heard_at,
@@ -1610,12 +1610,7 @@ CREATE VIEW public.local_training_jobs_effective WITH (security_invoker='true') 
                        FROM public.job_staleness_policy
                       WHERE (job_staleness_policy.status = 'pending'::text))
                     ELSE NULL::interval
-                END),
-                CASE
-                    WHEN (j.status = ANY (jobs_private.active_statuses())) THEN j.confirmed_until
-                    ELSE NULL::timestamp with time zone
-                END) AS fresh_until
-         OFFSET 0) f);
+                END), j.confirmed_until) AS fresh_until) f);
 
 ALTER TABLE public.local_training_jobs_effective OWNER TO postgres;
 

@@ -1,7 +1,7 @@
 begin;
 \ir _helpers.psql
 set local search_path = extensions, public;
-select plan(16);
+select plan(20);
 
 select tests.create_user('viewer@example.com') as owner \gset
 
@@ -53,9 +53,34 @@ select is(
    where b.label = 'running 2m01s'),
   'running', 'the stored status is still there beside effective_status');
 
--- An operator changes a threshold with one UPDATE, and readers see it at once.
+-- A finished job keeps its last backend confirmation on record; that confirmation has run out, but
+-- a terminal job is never stale, so it has no stale_since either.
+set local jobs.actor = 'reconciler';
+update public.local_training_jobs set confirmed_until = now() - interval '9 days'
+where id = (select job_id from boundary where label = 'completed 10d');
+reset jobs.actor;
+select is(
+  (select array[v.effective_status, v.stale_since::text] from public.local_training_jobs_effective v
+   join boundary b on b.job_id = v.id where b.label = 'completed 10d'),
+  array['completed', null], 'a terminal job with a run-out confirmation is neither stale nor stale since');
+
+-- An active job with no sign of life on record at all (only a hand edit gets there) and a cancel
+-- request reads cancelling, as any other active job with a cancel request does.
+select tests.make_job(:'owner', 'running') as unheard \gset
+update public.local_training_jobs set heartbeat_at = null, confirmed_until = null, cancel_requested_at = now()
+where id = :'unheard';
+select is((select array[effective_status, stale_since::text] from public.local_training_jobs_effective where id = :'unheard'),
+  array['cancelling', null], 'an active job with nothing on record and a cancel request reads cancelling, not stale');
+
+-- An operator changes a threshold with one UPDATE, and readers see it at once: a fresh query, and a
+-- statement prepared before the change (PostgREST prepares its statements per connection).
+prepare effective_page as
+  select v.effective_status from public.local_training_jobs_effective v
+  join boundary b on b.job_id = v.id where b.label = 'running 1m59s';
+select results_eq('effective_page', $$values ('running')$$, 'the prepared page reads running under the 2 minute policy');
 update public.job_staleness_policy set stale_after = interval '1 minute' where status = 'running';
 select is(pg_temp.effective('running 1m59s'), 'stale', 'a tighter running policy takes effect on the next read');
+select results_eq('effective_page', $$values ('stale')$$, 'and on the next run of a statement prepared before it');
 
 -- A heartbeat brings a stale job back: staleness is a reading, not a verdict.
 update public.local_training_jobs set config = '{"progress": 0.9}'
