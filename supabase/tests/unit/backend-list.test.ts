@@ -1,7 +1,7 @@
 // How a backend session reads a list from backends that page it oddly or not at all. The backend
 // is a fetch function that answers as such a backend would; no job it knows may ever read absent.
 import { describe, expect, it } from "vitest";
-import { type BackendSession, openBackend } from "../../functions/_shared/reconcile/mod.ts";
+import { type BackendSession, cursorBefore, openBackend } from "../../functions/_shared/reconcile/mod.ts";
 
 const uuid = (n: number) => `${n.toString(16).padStart(8, "0")}-0000-4000-8000-000000000000`;
 const ids = Array.from({ length: 3_000 }, (_, i) => uuid(i + 1));
@@ -75,6 +75,54 @@ describe("a backend's list", () => {
       return { body: { jobs: url.searchParams.has("cursor") ? page.map(entry) : [], next_cursor: page.at(-1) } };
     });
     expect(await kinds(backend, ids.slice(0, 3))).toEqual(new Set(["unreachable"]));
+  });
+
+  // A paging backend over 6,000 jobs: 1,000 entries when no limit is sent, else as many as asked.
+  const fleet = Array.from({ length: 6_000 }, (_, i) => uuid(i + 1));
+  const paging = (failCursor?: string) => (url: URL): Answer => {
+    const cursor = url.searchParams.get("cursor") ?? "";
+    if (cursor === failCursor) return { status: 500, body: { detail: "down" } };
+    const page = fleet.filter((id) => id > cursor).slice(0, Number(url.searchParams.get("limit") ?? 1_000));
+    return {
+      body: {
+        jobs: page.map(entry),
+        next_cursor: page.length > 0 && page.at(-1) !== fleet.at(-1) ? page.at(-1) : null,
+      },
+    };
+  };
+  const settled = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+  it("paged, while more pages of rows follow: the next list page is asked for before the pass needs it, once", async () => {
+    const { backend, asked } = session(paging());
+    const cursors = () => asked.map((u) => u.searchParams.get("cursor"));
+    const alive = async (jobIds: string[], moreFollow: boolean) => {
+      const report = await backend.ask(jobIds, { moreFollow });
+      await settled();
+      return new Set([...report.answers.values()].map((a) => a.kind));
+    };
+    expect(await alive(fleet.slice(0, 2_000), true)).toEqual(new Set(["alive"]));
+    // The first two list pages answer these rows; the third is already on its way.
+    expect(cursors()).toEqual([cursorBefore(fleet[0]!), fleet[999], fleet[2_999]]);
+    expect(await alive(fleet.slice(2_000, 4_000), true)).toEqual(new Set(["alive"]));
+    expect(await alive(fleet.slice(4_000), false)).toEqual(new Set(["alive"]));
+    // Every list page asked for exactly once, and none after the last page of rows.
+    expect(cursors()).toEqual([cursorBefore(fleet[0]!), fleet[999], fleet[2_999], fleet[4_999]]);
+  });
+
+  it("paged, on the last page of rows: no read-ahead", async () => {
+    const { backend, asked } = session(paging());
+    await backend.ask(fleet.slice(0, 2_000), { moreFollow: false });
+    await settled();
+    expect(asked.length).toBe(2);
+  });
+
+  it("paged, a read-ahead the backend fails: that backend's error when its page is needed, as without it", async () => {
+    const { backend } = session(paging(fleet[2_999]));
+    await backend.ask(fleet.slice(0, 2_000), { moreFollow: true });
+    await settled();
+    const report = await backend.ask(fleet.slice(2_000, 4_000), { moreFollow: true });
+    expect(new Set([...report.answers.values()].map((a) => a.kind))).toEqual(new Set(["unreachable"]));
+    expect(report.error).toMatch(/^list: HTTP 500/);
   });
 
   it("with a next_cursor no URL can carry (a lone surrogate): that backend's error, not the pass's", async () => {

@@ -36,8 +36,11 @@ export interface BackendReport {
  * page at a time. `summary()` is the backend's line in the pass summary, over all pages.
  */
 export interface BackendSession {
-  /** Job ids ascending, after those of every earlier call (the pass's keyset pages). */
-  ask(jobIds: string[]): Promise<BackendReport>;
+  /**
+   * Job ids ascending, after those of every earlier call (the pass's keyset pages). `moreFollow`:
+   * the pass has more pages of rows, so a paged list may send its next request now.
+   */
+  ask(jobIds: string[], options?: { moreFollow?: boolean }): Promise<BackendReport>;
   summary(): { mode: BackendReport["mode"]; reachable: boolean; error: string | null };
   /** True when a paged list failed after some of it was read: absences seen before may be wrong, so its deaths wait. */
   listBrokeOff(): boolean;
@@ -71,7 +74,7 @@ export function openBackend(url: string, options: BackendAskOptions): BackendSes
     answers: new Map(jobIds.map((id) => [id, byId.get(id) ?? { kind: "unknown", via: "absent-from-list" }])),
   });
   return {
-    async ask(jobIds) {
+    async ask(jobIds, { moreFollow = false } = {}) {
       listing ??= startListing(url, jobIds, options);
       const list = await listing;
       let report: BackendReport;
@@ -84,7 +87,7 @@ export function openBackend(url: string, options: BackendAskOptions): BackendSes
         report = listed(jobIds, list.byId);
       } else {
         try {
-          report = listed(jobIds, await list.reader.observe(jobIds));
+          report = listed(jobIds, await list.reader.observe(jobIds, { moreFollow }));
         } catch (failure) {
           // Whatever went wrong while paging is this backend's failure alone, never the pass's.
           const detail = failure instanceof ListPagingError ? failure.message : `list: ${errorMessage(failure)}`;

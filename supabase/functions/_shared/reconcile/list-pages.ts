@@ -1,8 +1,9 @@
 // A backend's list read in pages (the contract's optional `?cursor=`), alongside the pass's own
 // pages of rows. Both are ordered by job id, so the two are merged like sorted files: for a page of
 // rows, list pages are read until the list has gone past the page's last id (or ended). Then a
-// job the list did not name is truly absent from it, and what is held is one list page, not the
-// whole list: memory does not grow with the backend's fleet, and a shard reads only its own range.
+// job the list did not name is truly absent from it, and what is held is one list page (two while
+// the next is read ahead), not the whole list: memory does not grow with the backend's fleet, and a
+// shard reads only its own range.
 //
 //   GET {backend}/api/training/jobs?cursor=C[&limit=N]
 //     -> 200 {"jobs": [entries with job_id > C, ascending, at most N], "next_cursor": "<last job_id>" | null}
@@ -17,7 +18,7 @@
 // A backend that ignores `cursor` answers its whole list without `next_cursor`; that is read whole,
 // as before. A cursor that is not the page's last job id, an unordered page, or too many pages ends the
 // list with a clear error for this backend only.
-import { getJson } from "./http-json.ts";
+import { errorMessage, getJson } from "./http-json.ts";
 import { type BackendAnswer, canonicalJobId, entryJobId, parseJobEntry } from "./backend-answer.ts";
 
 /** Entries asked for per list page: the pass's own page size, so one list page serves about one page of rows. */
@@ -131,12 +132,16 @@ export const cursorBefore = (id: string) => id.slice(0, -1);
 
 /**
  * Reads a paging backend's list forward, page by page, as the pass's pages of rows (ascending
- * job ids) ask for it. Holds the unread rest of one list page between asks.
+ * job ids) ask for it. Holds the unread rest of one list page between asks, and, when told more
+ * rows follow, the request for the next list page already sent: it travels while the pass writes
+ * this page and reads the next one from the database, instead of after. So at most two list pages
+ * are held, and a read-ahead is bounded as every request is (request timeout, the pass's signal).
  */
 export class ListReader {
   private buffer: ListEntry[];
   private cursor: string | null;
   private pages = 1;
+  private ahead: { cursor: string; answer: Promise<ListAnswer> } | null = null;
 
   /** `first` is the answer to the first request, sent with `firstCursor`. */
   constructor(
@@ -155,7 +160,7 @@ export class ListReader {
    * What the list says of these jobs (ascending ids, after those of every earlier call); absent ones are not in the
    * map.
    */
-  async observe(jobIds: readonly string[]): Promise<Map<string, BackendAnswer>> {
+  async observe(jobIds: readonly string[], { moreFollow = false } = {}): Promise<Map<string, BackendAnswer>> {
     let last = jobIds[0] ?? "";
     for (const id of jobIds) if (id > last) last = id;
     const wanted = new Set(jobIds);
@@ -168,14 +173,31 @@ export class ListReader {
       }
       this.buffer.length = kept;
       // Done when the list has gone past the last job asked about, or has ended.
-      if (kept > 0 || this.cursor === null || this.cursor >= last) return byId;
+      if (kept > 0 || this.cursor === null || this.cursor >= last) {
+        if (moreFollow) this.readAhead();
+        return byId;
+      }
       await this.readNextPage(this.cursor);
     }
   }
 
+  /** Sends the request for the list page after this one, unless it is sent or the list has ended. */
+  private readAhead(): void {
+    if (this.cursor === null || this.ahead !== null || this.pages >= MAX_LIST_PAGES) return;
+    const cursor = this.cursor;
+    // An answer, never a rejection: what went wrong is found when the page is read, as without read-ahead.
+    const answer = fetchListAnswer(this.url, cursor, this.options, true)
+      .catch((error): ListAnswer => ({ kind: "error", detail: `list: ${errorMessage(error)}` }));
+    this.ahead = { cursor, answer };
+  }
+
   private async readNextPage(cursor: string): Promise<void> {
     if (this.pages >= MAX_LIST_PAGES) throw new ListPagingError(`list: more than ${MAX_LIST_PAGES} pages`);
-    const answer = await fetchListAnswer(this.url, cursor, this.options, true);
+    const ahead = this.ahead;
+    this.ahead = null;
+    const answer = ahead?.cursor === cursor
+      ? await ahead.answer
+      : await fetchListAnswer(this.url, cursor, this.options, true);
     this.pages++;
     if (answer.kind === "not-offered") throw new ListPagingError("list: no longer offered after its first page");
     if (answer.kind === "error") throw new ListPagingError(`${answer.detail} (page ${this.pages})`);

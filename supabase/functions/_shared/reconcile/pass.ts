@@ -197,14 +197,15 @@ class PagedPass {
       this.observed += page.size;
       after = page.lastId;
       for (const { jobId, error } of page.unreadable) this.reject({ job_id: jobId, action: null, error });
-      const { decisions, cancels } = await this.decidePage(page.jobs);
+      // A full page may have a next one: a paged list may then send its next request while this page is written.
+      const { decisions, cancels } = await this.decidePage(page.jobs, page.size === limit);
       if (this.deps.dryRun) this.dryRunDecisions.push(...decisions);
       else await this.applyPage(decisions, cancels);
       if (page.size < limit) return;
     }
   }
 
-  private async decidePage(jobs: ObservedJob[]) {
+  private async decidePage(jobs: ObservedJob[], moreFollow: boolean) {
     const { config } = this.deps;
     const byBackend = groupByBackend(jobs, config.backendUrl);
     const cancels = emptyCancels();
@@ -216,7 +217,7 @@ class PagedPass {
       if (!this.deps.dryRun && backend.session.summary().mode !== "misconfigured") {
         await forwardCancels(url, owned, this.options, cancels);
       }
-      return backend.session.ask(owned.map((j) => j.id));
+      return backend.session.ask(owned.map((j) => j.id), { moreFollow });
     }));
     const decisions: Decision[] = [];
     for (const report of reports) {
