@@ -189,6 +189,7 @@ async function onTheDataset(rows: Row[], results: Record<string, unknown>) {
     const fn10k = await fresh(1, () => benchFunction(url, sim.url));
     const young10k = await fresh(1, () => benchFunction(url, sim.url, SMALL_YOUNG_GENERATION));
     const heap10k = await fresh(1, () => passHeap(url, sim.url));
+    const live10k = await fresh(1, () => passHeap(url, sim.url, { live: true }));
     progress.start("the function at 100k active jobs");
     await restoreActive(db, 10);
     const active100k = await activeJobIds(db);
@@ -196,8 +197,13 @@ async function onTheDataset(rows: Row[], results: Record<string, unknown>) {
     const fn100k = await fresh(10, () => benchFunction(url, sim.url));
     const young100k = await fresh(10, () => benchFunction(url, sim.url, SMALL_YOUNG_GENERATION));
     const heap100k = await fresh(10, () => passHeap(url, sim.url));
-    Object.assign(results, { fn10k, fn100k, heap10k, heap100k, young10k, young100k });
-    rows.push(...functionRows(fn10k, heap10k, fn100k, heap100k), youngRow(young10k, young100k));
+    const live100k = await fresh(10, () => passHeap(url, sim.url, { live: true }));
+    Object.assign(results, { fn10k, fn100k, heap10k, heap100k, live10k, live100k, young10k, young100k });
+    rows.push(
+      ...functionRows(fn10k, heap10k, fn100k, heap100k),
+      youngRow(young10k, young100k),
+      ...heapGrowthRows(heap10k, heap100k, live10k, live100k),
+    );
   }
   await sim.stop();
   await db.end();
@@ -390,6 +396,40 @@ const youngRow = (y10k: Fn, y100k: Fn): Row => ({
   target: "—",
   met: null,
 });
+
+// What of the heap grows with the fleet: the heap in use as sampled (garbage not yet collected
+// included), split into V8's young and old generations, and the heap a full collection leaves
+// (what the pass holds).
+const heapGrowthRows = (h10k: Heap, h100k: Heap, live10k: Heap, live100k: Heap): Row[] => [
+  {
+    what: "Function core, V8 heap in use at 100k against 10k (sampled every 5 ms)",
+    comparedWith: "the same at 10k",
+    measured: `${h100k.peakHeapMb.toFixed(1)} MB vs ${h10k.peakHeapMb.toFixed(1)} MB`,
+    ratio: x(h100k.peakHeapMb / h10k.peakHeapMb),
+    target: "≤ 1.2×",
+    met: h10k.reachable && h100k.reachable && h100k.peakHeapMb / h10k.peakHeapMb <= 1.2,
+  },
+  {
+    what: "  where it goes: young generation (new space) committed, and old space in use",
+    comparedWith: "the same at 10k",
+    measured: `young ${h100k.peakYoungCommittedMb.toFixed(1)} vs ${h10k.peakYoungCommittedMb.toFixed(1)} MB; old ${
+      h100k.peakOldUsedMb.toFixed(1)
+    } vs ${h10k.peakOldUsedMb.toFixed(1)} MB`,
+    ratio: `${x(h100k.peakYoungCommittedMb / h10k.peakYoungCommittedMb)} young, ${
+      x(h100k.peakOldUsedMb / h10k.peakOldUsedMb)
+    } old`,
+    target: "—",
+    met: null,
+  },
+  {
+    what: "  same passes, heap left by a full collection (before each sample, every 50 ms)",
+    comparedWith: "the same at 10k",
+    measured: `${live100k.peakHeapMb.toFixed(1)} MB vs ${live10k.peakHeapMb.toFixed(1)} MB`,
+    ratio: x(live100k.peakHeapMb / live10k.peakHeapMb),
+    target: "≤ 1.2×",
+    met: live10k.reachable && live100k.reachable && live100k.peakHeapMb / live10k.peakHeapMb <= 1.2,
+  },
+];
 
 type AtCap = Awaited<ReturnType<typeof benchListAtCap>>;
 const atCapRows = (atCap: AtCap[]): Row[] => [

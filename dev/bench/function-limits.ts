@@ -16,15 +16,25 @@ const root = join(import.meta.dirname, "..", "..");
 export async function passHeap(
   databaseUrl: string,
   backendUrl: string,
-): Promise<{ observed: number; peakHeapMb: number; peakRssMb: number; reachable: boolean }> {
+  { live = false } = {},
+): Promise<{
+  observed: number;
+  reachable: boolean;
+  peakHeapMb: number;
+  peakRssMb: number;
+  peakYoungUsedMb: number;
+  peakYoungCommittedMb: number;
+  peakOldUsedMb: number;
+}> {
   const { stdout } = await promisify(execFile)(join(root, "node_modules/.bin/deno"), [
     "run",
     "-A",
     "--quiet",
+    ...(live ? ["--v8-flags=--expose-gc"] : []),
     "--config",
     join(root, "supabase/functions/reconcile-jobs/deno.json"),
     join(root, "dev/bench/pass-heap.ts"),
-  ], { env: { ...process.env, B: databaseUrl, SIM: backendUrl }, encoding: "utf8" });
+  ], { env: { ...process.env, B: databaseUrl, SIM: backendUrl, LIVE: live ? "1" : "" }, encoding: "utf8" });
   return JSON.parse(stdout.trim().split("\n").at(-1)!);
 }
 

@@ -2,20 +2,36 @@
 // V8 heap and the process's RSS sampled every 5 ms. Prints one JSON line.
 //   B=<database url> SIM=<backend url> deno run -A --config supabase/functions/reconcile-jobs/deno.json dev/bench/pass-
 // heap.ts
+// LIVE=1 (with --v8-flags=--expose-gc): a full collection before each sample, every 50 ms, so the
+// heap in use is what the pass still holds, not garbage V8 has not collected yet.
+import v8 from "node:v8";
 import pg from "pg";
 import { runReconcilePass } from "../../supabase/functions/_shared/reconcile/mod.ts";
+
+const live = Deno.env.get("LIVE") === "1";
+const collect = (globalThis as { gc?: () => void }).gc;
+if (live && !collect) throw new Error("LIVE=1 needs deno run --v8-flags=--expose-gc");
 
 const overrides = { backend_url: Deno.env.get("SIM")!, deadline: "120 seconds", request_timeout: "60 seconds" };
 const pool = new pg.Pool({ connectionString: Deno.env.get("B"), max: 2 });
 await pool.query("select 1");
-let peakHeap = 0;
-let peakRss = 0;
+const mb = (bytes: number) => bytes / 2 ** 20;
+const peak = { heap: 0, rss: 0, youngUsed: 0, youngCommitted: 0, oldUsed: 0 };
 const sample = () => {
+  if (live) collect!();
   const m = Deno.memoryUsage();
-  peakHeap = Math.max(peakHeap, m.heapUsed);
-  peakRss = Math.max(peakRss, m.rss);
+  peak.heap = Math.max(peak.heap, m.heapUsed);
+  peak.rss = Math.max(peak.rss, m.rss);
+  for (const space of v8.getHeapSpaceStatistics()) {
+    if (space.space_name === "new_space") {
+      peak.youngUsed = Math.max(peak.youngUsed, space.space_used_size);
+      peak.youngCommitted = Math.max(peak.youngCommitted, space.space_size);
+    } else if (space.space_name === "old_space") {
+      peak.oldUsed = Math.max(peak.oldUsed, space.space_used_size);
+    }
+  }
 };
-const sampler = setInterval(sample, 5);
+const sampler = setInterval(sample, live ? 50 : 5);
 const summary = await runReconcilePass({
   db: pool,
   fetch,
@@ -30,7 +46,10 @@ console.log(
   JSON.stringify({
     observed: summary.outcome === "skipped" ? 0 : summary.observed,
     reachable: summary.outcome !== "skipped" && summary.backend_reachable,
-    peakHeapMb: peakHeap / 2 ** 20,
-    peakRssMb: peakRss / 2 ** 20,
+    peakHeapMb: mb(peak.heap),
+    peakRssMb: mb(peak.rss),
+    peakYoungUsedMb: mb(peak.youngUsed),
+    peakYoungCommittedMb: mb(peak.youngCommitted),
+    peakOldUsedMb: mb(peak.oldUsed),
   }),
 );

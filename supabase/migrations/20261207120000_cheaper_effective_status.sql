@@ -1,5 +1,5 @@
 -- The effective view, with the same columns, computing less per row. A user's 20 newest jobs read
--- 1.23–1.26x the raw table through the old definition and 1.15–1.16x through this one (pgbench
+-- 1.22–1.27x the raw table through the old definition and 1.14–1.18x through this one (pgbench
 -- A/B in one script, RLS on both; docs/benchmarks.md). Where the old one spent:
 --   * `offset 0` kept fresh_until computed once, but at the price of a Result node per row (a
 --     subquery scan the planner may not flatten);
