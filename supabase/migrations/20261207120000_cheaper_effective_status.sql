@@ -8,10 +8,11 @@
 -- Now a terminal row is answered first from its status alone; an active row computes fresh_until
 -- once. The lateral holds the rule in one place and is flattened into each column that uses it.
 --
--- One behaviour is made consistent: an active job with no sign of life on record at all (no
--- heartbeat_at and no confirmed_until; the stamping trigger sets heartbeat_at on every insert, so
--- only a hand edit gets there) and a cancel request read as its status before; it reads
--- `cancelling` now, as every other active job with a cancel request does.
+-- One behaviour is made consistent: an active job with a cancel request and no deadline at all
+-- read as its status before; it reads `cancelling` now, as every other active job with a cancel
+-- request does. No deadline means no confirmed_until and either no heartbeat_at (the stamping
+-- trigger sets it on every writer's insert and update, so only a hand edit gets there) or no policy
+-- row for its status (the service role may delete one; such a job is never stale).
 
 create or replace view public.local_training_jobs_effective
 with (security_invoker = true)

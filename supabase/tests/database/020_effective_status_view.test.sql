@@ -1,7 +1,7 @@
 begin;
 \ir _helpers.psql
 set local search_path = extensions, public;
-select plan(20);
+select plan(21);
 
 select tests.create_user('viewer@example.com') as owner \gset
 
@@ -64,13 +64,24 @@ select is(
    join boundary b on b.job_id = v.id where b.label = 'completed 10d'),
   array['completed', null], 'a terminal job with a run-out confirmation is neither stale nor stale since');
 
--- An active job with no sign of life on record at all (only a hand edit gets there) and a cancel
--- request reads cancelling, as any other active job with a cancel request does.
+-- An active job with a cancel request and no deadline at all reads cancelling, as any other active
+-- job with a cancel request does: no heartbeat on record (a hand edit, made here as the stamping
+-- trigger lets only the reconciler's writes through unstamped), or no policy row for its status.
 select tests.make_job(:'owner', 'running') as unheard \gset
+set local jobs.actor = 'reconciler';
 update public.local_training_jobs set heartbeat_at = null, confirmed_until = null, cancel_requested_at = now()
 where id = :'unheard';
-select is((select array[effective_status, stale_since::text] from public.local_training_jobs_effective where id = :'unheard'),
-  array['cancelling', null], 'an active job with nothing on record and a cancel request reads cancelling, not stale');
+reset jobs.actor;
+select is((select array[heartbeat_at::text, effective_status, stale_since::text] from public.local_training_jobs_effective
+           where id = :'unheard'),
+  array[null, 'cancelling', null], 'an active job with no heartbeat on record and a cancel request reads cancelling');
+select tests.make_job(:'owner', 'pending') as unruled \gset
+update public.local_training_jobs set cancel_requested_at = now() where id = :'unruled';
+savepoint without_pending_policy;
+delete from public.job_staleness_policy where status = 'pending';
+select is((select array[effective_status, stale_since::text] from public.local_training_jobs_effective where id = :'unruled'),
+  array['cancelling', null], 'an active job whose status has no policy row and a cancel request reads cancelling');
+rollback to savepoint without_pending_policy;
 
 -- An operator changes a threshold with one UPDATE, and readers see it at once: a fresh query, and a
 -- statement prepared before the change (PostgREST prepares its statements per connection).
