@@ -3,7 +3,7 @@
 // rows, list pages are read until the list has gone past the page's last id (or ended). Then a
 // job the list did not name is truly absent from it, and what is held is one list page (two while
 // the next is read ahead), not the whole list: memory does not grow with the backend's fleet, and a
-// shard reads only its own range.
+// shard reads only its own range (and at most the one page after it, read ahead and never used).
 //
 //   GET {backend}/api/training/jobs?cursor=C[&limit=N]
 //     -> 200 {"jobs": [entries with job_id > C, ascending, at most N], "next_cursor": "<last job_id>" | null}
@@ -135,7 +135,9 @@ export const cursorBefore = (id: string) => id.slice(0, -1);
  * job ids) ask for it. Holds the unread rest of one list page between asks, and, when told more
  * rows follow, the request for the next list page already sent: it travels while the pass writes
  * this page and reads the next one from the database, instead of after. So at most two list pages
- * are held, and a read-ahead is bounded as every request is (request timeout, the pass's signal).
+ * are held per backend, and a read-ahead is bounded as every request is (request timeout, the
+ * pass's signal). One the pass turns out not to need (its last page of rows was exactly full, or
+ * this backend's jobs ended) is one wasted request per backend and pass, left to finish or time out.
  */
 export class ListReader {
   private buffer: ListEntry[];

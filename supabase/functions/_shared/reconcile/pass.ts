@@ -213,7 +213,8 @@ class PagedPass {
       let backend = this.backends.get(url);
       if (!backend) this.backends.set(url, backend = { session: openCheckedBackend(url, this.options), jobs: 0 });
       backend.jobs += owned.length;
-      // Cancels first, so the status asked next already shows a backend that stopped the job.
+      // Cancels first, so the status asked next already shows a backend that stopped the job (a list
+      // page read ahead was asked for before them: such a stop shows one pass later, as any newer news).
       if (!this.deps.dryRun && backend.session.summary().mode !== "misconfigured") {
         await forwardCancels(url, owned, this.options, cancels);
       }
