@@ -26,10 +26,13 @@ const sample = () => {
     if (space.space_name === "new_space") {
       peak.youngUsed = Math.max(peak.youngUsed, space.space_used_size);
       peak.youngCommitted = Math.max(peak.youngCommitted, space.space_size);
-    } else if (space.space_name === "old_space") {
-      peak.oldUsed = Math.max(peak.oldUsed, space.space_used_size);
     }
   }
+  // Old space and large objects (a list page's body lands there): what survived the young generation.
+  const old = v8.getHeapSpaceStatistics()
+    .filter((s) => s.space_name === "old_space" || s.space_name === "large_object_space")
+    .reduce((n, s) => n + s.space_used_size, 0);
+  peak.oldUsed = Math.max(peak.oldUsed, old);
 };
 const sampler = setInterval(sample, live ? 50 : 5);
 const summary = await runReconcilePass({
