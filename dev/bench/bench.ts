@@ -255,6 +255,14 @@ const passRows = (pass: Pass, activeCount: number): Row[] => [
     target: "≤ 2×",
     met: pass.oursMs / pass.floorMs <= 2,
   },
+  {
+    what: "  (context) same pass",
+    comparedWith: "the same floor, its UPDATE running the table's own triggers (history, stamping)",
+    measured: `${pass.oursMs.toFixed(0)} ms vs ${pass.floorWithTriggersMs.toFixed(0)} ms`,
+    ratio: x(pass.oursMs / pass.floorWithTriggersMs),
+    target: "—",
+    met: null,
+  },
 ];
 
 type Beats = Awaited<ReturnType<typeof benchHeartbeats>>;

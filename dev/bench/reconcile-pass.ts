@@ -41,11 +41,16 @@ const WRITE_FLOOR_SQL = `update public.local_training_jobs j
   set status = u.status, status_reason = u.reason, status_evidence = u.evidence, completed_at = now(), updated_at = now()
   from unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[]) as u(id, status, reason, evidence) where j.id = u.id`;
 
-/** The floor of one pass: observe, list, write the changes; each bare, one after the other. */
+/**
+ * The floor of one pass: observe, list, write the changes; each bare, one after the other. With
+ * `tableTriggers` the write runs the table's own triggers (history, stamping) as the reconciler's
+ * write, as every writer's status change does: the floor a pass could reach on this table.
+ */
 async function passFloor(
   db: pg.Client,
   sim: TrainingBackendSimulator,
   changes: { lost: string[]; finished: string[] },
+  { tableTriggers = false } = {},
 ) {
   const pageSize = Number((await db.query("select page_size from jobs_private.reconcile_settings")).rows[0].page_size);
   for (let after = "00000000-0000-0000-0000-000000000000";;) {
@@ -63,7 +68,9 @@ async function passFloor(
   const reasons = statuses.map((s) => (s === "failed" ? "lost: the backend does not know this job" : null));
   const evidence = statuses.map((s) => (s === "failed" ? JSON.stringify({ rule: "fail_lost" }) : null));
   await db.query("begin");
-  await db.query("set local session_replication_role = replica");
+  await db.query(
+    tableTriggers ? "set local jobs.actor = 'reconciler'" : "set local session_replication_role = replica",
+  );
   await db.query(WRITE_FLOOR_SQL, [ids, statuses, reasons, evidence]);
   await db.query("commit");
 }
@@ -135,11 +142,14 @@ export async function benchReconcilePass(url: string, sim: TrainingBackendSimula
     seed.push(await timeIt(seedLoop));
   }
 
-  // The floor: the same work, each part bare (see passFloor).
+  // The floor: the same work, each part bare (see passFloor); and the same with the table's triggers, alternating.
   const floor: number[] = [];
+  const floorWithTriggers: number[] = [];
   for (let i = 0; i < runs; i++) {
     await resetRows(db, active, lost);
     floor.push(await timeIt(() => passFloor(db, sim, staged)));
+    await resetRows(db, active, lost);
+    floorWithTriggers.push(await timeIt(() => passFloor(db, sim, staged, { tableTriggers: true })));
   }
   await resetRows(db, active, lost);
   await pool.end();
@@ -148,6 +158,7 @@ export async function benchReconcilePass(url: string, sim: TrainingBackendSimula
     oursMs: median(ours),
     seedMs: median(seed),
     floorMs: median(floor),
+    floorWithTriggersMs: median(floorWithTriggers),
     written,
     changed: lost.length + staged.finished.length,
     summary,
