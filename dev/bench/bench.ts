@@ -410,34 +410,31 @@ const youngRow = (y10k: Fn, y100k: Fn): Row => ({
 // (what the pass holds).
 const heapGrowthRows = (h10k: Heap, h100k: Heap, live10k: Heap, live100k: Heap): Row[] => {
   // A ratio says something only when both passes reached their backend and the big one saw ten times the jobs.
-  const compared = (small: Heap, big: Heap) =>
-    small.reachable && big.reachable && small.observed > 0 && big.observed >= 9 * small.observed;
-  return [{
-    what: "Function core, V8 heap in use at 100k against 10k (sampled every 5 ms)",
+  const heapRatioRow = (what: string, small: Heap, big: Heap): Row => ({
+    what,
     comparedWith: "the same at 10k",
-    measured: `${h100k.peakHeapMb.toFixed(1)} MB vs ${h10k.peakHeapMb.toFixed(1)} MB`,
-    ratio: x(h100k.peakHeapMb / h10k.peakHeapMb),
+    measured: `${big.peakHeapMb.toFixed(1)} MB vs ${small.peakHeapMb.toFixed(1)} MB`,
+    ratio: x(big.peakHeapMb / small.peakHeapMb),
     target: "≤ 1.2×",
-    met: compared(h10k, h100k) && h100k.peakHeapMb / h10k.peakHeapMb <= 1.2,
-  }, {
-    what: "  where it goes: young generation (new space) committed, and old space + large objects in use",
-    comparedWith: "the same at 10k",
-    measured: `young ${h100k.peakYoungCommittedMb.toFixed(1)} vs ${h10k.peakYoungCommittedMb.toFixed(1)} MB; old ${
-      h100k.peakOldUsedMb.toFixed(1)
-    } vs ${h10k.peakOldUsedMb.toFixed(1)} MB`,
-    ratio: `${x(h100k.peakYoungCommittedMb / h10k.peakYoungCommittedMb)} young, ${
-      x(h100k.peakOldUsedMb / h10k.peakOldUsedMb)
-    } old`,
-    target: "—",
-    met: null,
-  }, {
-    what: "  same passes, heap left by a full collection (before each sample, every 50 ms)",
-    comparedWith: "the same at 10k",
-    measured: `${live100k.peakHeapMb.toFixed(1)} MB vs ${live10k.peakHeapMb.toFixed(1)} MB`,
-    ratio: x(live100k.peakHeapMb / live10k.peakHeapMb),
-    target: "≤ 1.2×",
-    met: compared(live10k, live100k) && live100k.peakHeapMb / live10k.peakHeapMb <= 1.2,
-  }];
+    met: small.reachable && big.reachable && small.observed > 0 && big.observed >= 9 * small.observed &&
+      big.peakHeapMb / small.peakHeapMb <= 1.2,
+  });
+  return [
+    heapRatioRow("Function core, V8 heap in use at 100k against 10k (sampled every 5 ms)", h10k, h100k),
+    {
+      what: "  where it goes: young generation (new space) committed, and old space + large objects in use",
+      comparedWith: "the same at 10k",
+      measured: `young ${h100k.peakYoungCommittedMb.toFixed(1)} vs ${h10k.peakYoungCommittedMb.toFixed(1)} MB; old ${
+        h100k.peakOldUsedMb.toFixed(1)
+      } vs ${h10k.peakOldUsedMb.toFixed(1)} MB`,
+      ratio: `${x(h100k.peakYoungCommittedMb / h10k.peakYoungCommittedMb)} young, ${
+        x(h100k.peakOldUsedMb / h10k.peakOldUsedMb)
+      } old`,
+      target: "—",
+      met: null,
+    },
+    heapRatioRow("  same passes, heap left by a full collection (before each sample, every 50 ms)", live10k, live100k),
+  ];
 };
 
 type AtCap = Awaited<ReturnType<typeof benchListAtCap>>;

@@ -22,7 +22,6 @@ export async function passHeap(
   reachable: boolean;
   peakHeapMb: number;
   peakRssMb: number;
-  peakYoungUsedMb: number;
   peakYoungCommittedMb: number;
   peakOldUsedMb: number;
 }> {

@@ -16,22 +16,19 @@ const overrides = { backend_url: Deno.env.get("SIM")!, deadline: "120 seconds", 
 const pool = new pg.Pool({ connectionString: Deno.env.get("B"), max: 2 });
 await pool.query("select 1");
 const mb = (bytes: number) => bytes / 2 ** 20;
-const peak = { heap: 0, rss: 0, youngUsed: 0, youngCommitted: 0, oldUsed: 0 };
+const peak = { heap: 0, rss: 0, youngCommitted: 0, oldUsed: 0 };
+// Old space and large objects (a list page's body lands there): what survived the young generation.
+const OLD_SPACES = new Set(["old_space", "large_object_space"]);
 const sample = () => {
   if (live) collect!();
   const m = Deno.memoryUsage();
   peak.heap = Math.max(peak.heap, m.heapUsed);
   peak.rss = Math.max(peak.rss, m.rss);
+  let old = 0;
   for (const space of v8.getHeapSpaceStatistics()) {
-    if (space.space_name === "new_space") {
-      peak.youngUsed = Math.max(peak.youngUsed, space.space_used_size);
-      peak.youngCommitted = Math.max(peak.youngCommitted, space.space_size);
-    }
+    if (space.space_name === "new_space") peak.youngCommitted = Math.max(peak.youngCommitted, space.space_size);
+    else if (OLD_SPACES.has(space.space_name)) old += space.space_used_size;
   }
-  // Old space and large objects (a list page's body lands there): what survived the young generation.
-  const old = v8.getHeapSpaceStatistics()
-    .filter((s) => s.space_name === "old_space" || s.space_name === "large_object_space")
-    .reduce((n, s) => n + s.space_used_size, 0);
   peak.oldUsed = Math.max(peak.oldUsed, old);
 };
 const sampler = setInterval(sample, live ? 50 : 5);
@@ -51,7 +48,6 @@ console.log(
     reachable: summary.outcome !== "skipped" && summary.backend_reachable,
     peakHeapMb: mb(peak.heap),
     peakRssMb: mb(peak.rss),
-    peakYoungUsedMb: mb(peak.youngUsed),
     peakYoungCommittedMb: mb(peak.youngCommitted),
     peakOldUsedMb: mb(peak.oldUsed),
   }),

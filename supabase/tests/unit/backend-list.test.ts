@@ -26,6 +26,15 @@ function session(answer: (url: URL) => Answer): { backend: BackendSession; asked
   });
   return { backend, asked };
 }
+/** A backend paging `list` by cursor: 1,000 entries when no limit is sent, else as many as asked; `failCursor` gets a 500. */
+const paging = (list: string[], failCursor?: string) => (url: URL): Answer => {
+  const cursor = url.searchParams.get("cursor") ?? "";
+  if (cursor === failCursor) return { status: 500, body: { detail: "down" } };
+  const page = list.filter((id) => id > cursor).slice(0, Number(url.searchParams.get("limit") ?? 1_000));
+  return {
+    body: { jobs: page.map(entry), next_cursor: page.length > 0 && page.at(-1) !== list.at(-1) ? page.at(-1) : null },
+  };
+};
 const kinds = async (backend: BackendSession, jobIds: string[]) =>
   new Set([...(await backend.ask(jobIds)).answers.values()].map((a) => a.kind));
 
@@ -41,16 +50,7 @@ describe("a backend's list", () => {
   });
 
   it("from a paging backend: `limit` only after it answered with a next_cursor", async () => {
-    const { backend, asked } = session((url) => {
-      const cursor = url.searchParams.get("cursor") ?? "";
-      const page = ids.filter((id) => id > cursor).slice(0, Number(url.searchParams.get("limit") ?? 1_000));
-      return {
-        body: {
-          jobs: page.map(entry),
-          next_cursor: page.length > 0 && page.at(-1) !== ids.at(-1) ? page.at(-1) : null,
-        },
-      };
-    });
+    const { backend, asked } = session(paging(ids));
     expect(await kinds(backend, ids.slice(0, 2_000))).toEqual(new Set(["alive"]));
     expect(await kinds(backend, ids.slice(2_000))).toEqual(new Set(["alive"]));
     expect(asked[0]!.searchParams.has("limit")).toBe(false);
@@ -77,23 +77,11 @@ describe("a backend's list", () => {
     expect(await kinds(backend, ids.slice(0, 3))).toEqual(new Set(["unreachable"]));
   });
 
-  // A paging backend over 6,000 jobs: 1,000 entries when no limit is sent, else as many as asked.
   const fleet = Array.from({ length: 6_000 }, (_, i) => uuid(i + 1));
-  const paging = (failCursor?: string) => (url: URL): Answer => {
-    const cursor = url.searchParams.get("cursor") ?? "";
-    if (cursor === failCursor) return { status: 500, body: { detail: "down" } };
-    const page = fleet.filter((id) => id > cursor).slice(0, Number(url.searchParams.get("limit") ?? 1_000));
-    return {
-      body: {
-        jobs: page.map(entry),
-        next_cursor: page.length > 0 && page.at(-1) !== fleet.at(-1) ? page.at(-1) : null,
-      },
-    };
-  };
   const settled = () => new Promise((resolve) => setTimeout(resolve, 0));
 
   it("paged, while more pages of rows follow: the next list page is asked for before the pass needs it, once", async () => {
-    const { backend, asked } = session(paging());
+    const { backend, asked } = session(paging(fleet));
     const cursors = () => asked.map((u) => u.searchParams.get("cursor"));
     const alive = async (jobIds: string[], moreFollow: boolean) => {
       const report = await backend.ask(jobIds, { moreFollow });
@@ -110,7 +98,7 @@ describe("a backend's list", () => {
   });
 
   it("paged, on the last page of rows: no read-ahead", async () => {
-    const { backend, asked } = session(paging());
+    const { backend, asked } = session(paging(fleet));
     await backend.ask(fleet.slice(0, 2_000), { moreFollow: false });
     await settled();
     expect(asked.length).toBe(2);
@@ -119,10 +107,10 @@ describe("a backend's list", () => {
   it("paged, a read-ahead the backend fails: that backend's error when its page is needed, as without it", async () => {
     // It fails once only: an answer asked for again would succeed, so a second request would show.
     let failures = 0;
-    const failOnce = paging(fleet[2_999]);
+    const failOnce = paging(fleet, fleet[2_999]);
     const { backend, asked } = session((url) => {
       const answer = failOnce(url);
-      if (answer.status === 500 && failures++ > 0) return paging()(url);
+      if (answer.status === 500 && failures++ > 0) return paging(fleet)(url);
       return answer;
     });
     await backend.ask(fleet.slice(0, 2_000), { moreFollow: true });
