@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import fc from "fast-check";
 import {
   bearerMatches,
   canonicalJobId,
@@ -90,6 +91,26 @@ describe("parsing a backend's job entry", () => {
       note: 'completed_at ignored "not a date": not ISO 8601',
     }],
   ])("reads %j", (entry, expected) => expect(parseJobEntry(entry)).toEqual(expected));
+
+  it("writes the marker rows already store: the JSON of {p, s, t} as they are present", () => {
+    const value = fc.oneof(fc.double(), fc.integer(), fc.string(), fc.constant(null), fc.constant(undefined));
+    fc.assert(
+      fc.property(value, value, value, fc.boolean(), (progress, step, updatedAt, named) => {
+        const entry = { status: "running", progress, [named ? "current_step" : "step"]: step, updated_at: updatedAt };
+        const parts: Record<string, unknown> = {};
+        if (typeof progress === "number" && Number.isFinite(progress)) parts.p = progress;
+        if (typeof step === "number" && Number.isFinite(step)) parts.s = step;
+        if (typeof updatedAt === "string" && updatedAt) parts.t = updatedAt;
+        const stored = Object.keys(parts).length === 0 ? null : JSON.stringify(parts);
+        const seen = parseJobEntry(entry);
+        expect(seen?.kind).toBe("alive");
+        const marker = seen?.kind === "alive" ? seen.marker : undefined;
+        if (stored === null || stored.length <= 200) expect(marker).toBe(stored);
+        else expect(marker).toMatch(new RegExp(`^#[0-9a-f]{1,8}:${stored.length}$`));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
 
   it.each([[null], ["running"], [[]], [{ status: 42 }], [{ status: "RUNNING" }], [{ status: "stale" }], [{
     status: "failed",

@@ -59,14 +59,16 @@ export function parseJobEntry(entry: unknown): BackendAnswer | null {
  * one is replaced by its hash, which still changes when it does.
  */
 export function progressMarker(entry: Record<string, unknown>): ProgressMarker {
-  const parts: Record<string, number | string> = {};
   const { progress, current_step: currentStep, step, updated_at: updatedAt } = entry;
-  if (typeof progress === "number" && Number.isFinite(progress)) parts.p = progress;
   const stepValue = currentStep ?? step;
-  if (typeof stepValue === "number" && Number.isFinite(stepValue)) parts.s = stepValue;
-  if (typeof updatedAt === "string" && updatedAt) parts.t = updatedAt;
-  if (Object.keys(parts).length === 0) return null;
-  const marker = JSON.stringify(parts);
+  // The text JSON.stringify({p, s, t}) makes, and rows store, written out without an object per entry
+  // (a finite number prints the same in a template, -0 included).
+  let fields = "";
+  if (typeof progress === "number" && Number.isFinite(progress)) fields += `,"p":${progress}`;
+  if (typeof stepValue === "number" && Number.isFinite(stepValue)) fields += `,"s":${stepValue}`;
+  if (typeof updatedAt === "string" && updatedAt) fields += `,"t":${JSON.stringify(updatedAt)}`;
+  if (fields === "") return null;
+  const marker = `{${fields.slice(1)}}`;
   return marker.length <= MAX_MARKER ? marker : `#${fnv1a(marker)}`;
 }
 

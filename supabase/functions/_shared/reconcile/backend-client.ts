@@ -66,13 +66,12 @@ export function openBackend(url: string, options: BackendAskOptions): BackendSes
     error: detail,
     answers: new Map(jobIds.map((id) => [id, { kind: "unreachable", detail }])),
   });
-  const listed = (jobIds: string[], byId: Map<string, BackendAnswer>): BackendReport => ({
-    url,
-    mode: "list",
-    reachable: true,
-    error: null,
-    answers: new Map(jobIds.map((id) => [id, byId.get(id) ?? { kind: "unknown", via: "absent-from-list" }])),
-  });
+  const listed = (jobIds: string[], byId: Map<string, BackendAnswer>): BackendReport => {
+    // Built in a loop: a [id, answer] pair per job was garbage of a page's size.
+    const answers = new Map<string, BackendAnswer>();
+    for (const id of jobIds) answers.set(id, byId.get(id) ?? ABSENT_FROM_LIST);
+    return { url, mode: "list", reachable: true, error: null, answers };
+  };
   return {
     async ask(jobIds, { moreFollow = false } = {}) {
       listing ??= startListing(url, jobIds, options);
@@ -112,10 +111,16 @@ export function openBackend(url: string, options: BackendAskOptions): BackendSes
   };
 }
 
+/** One answer for every job a list does not name (answers are never changed once made). */
+const ABSENT_FROM_LIST: BackendAnswer = Object.freeze({ kind: "unknown", via: "absent-from-list" });
+
 /** The boundary: every string the backend supplied, made storable before anything else sees it. */
 function storableReport(report: BackendReport): BackendReport {
   // The map was made for this ask alone, so it is cleaned in place: a copy per page was garbage of a page's size.
   for (const [id, answer] of report.answers) {
+    // Storable as made: an "alive" answer holds a status from our own list and a marker JSON.stringify
+    // wrote (NULs and lone surrogates escaped, at most 200 characters); an "unknown" one only our words.
+    if (answer.kind === "alive" || answer.kind === "unknown") continue;
     const clean = storableDeep(answer, MAX_ERROR_TEXT);
     if (clean !== answer) report.answers.set(id, clean);
   }
