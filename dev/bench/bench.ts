@@ -149,7 +149,7 @@ async function onTheDataset(rows: Row[], results: Record<string, unknown>) {
 
   if (want("pass")) {
     progress.start("reconcile pass at 10k active");
-    const pass = await benchReconcilePass(url, sim, active, quick ? 2 : 5);
+    const pass = await benchReconcilePass(url, sim, active, quick ? 3 : 6);
     Object.assign(results, { pass });
     rows.push(...passRows(pass, active.length));
   }
