@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { jobRow, makeJobs, runs } from "../../../dev/lib/jobs.ts";
 import { type ReconcileFixture, reconcileFixture } from "../../../dev/lib/reconcile-fixture.ts";
+import { runReconcilePass } from "../../functions/_shared/reconcile/mod.ts";
+import type { Queryable } from "../../functions/_shared/reconcile/database.ts";
 
 let f: ReconcileFixture;
 
@@ -71,6 +73,59 @@ describe("a pass in pages", () => {
     for (const id of dead) {
       expect((await jobRow(f.db.pool, id)).status_evidence).toMatchObject({ rule: "fail_lost", pass_id: body.pass_id });
     }
+  });
+});
+
+describe("the next page read while this one is written", () => {
+  /** The pool, with each statement's start and end in one log, named by the function it calls. */
+  const logged = (fail?: (text: string, values?: unknown[]) => boolean) => {
+    const log: string[] = [];
+    const db: Queryable = {
+      async query(text, values) {
+        const name = /jobs_private\.(\w+)/.exec(text)?.[1] ?? "other";
+        const page = name === "observe_reconcile_page" ? `(${values?.[0] === null ? "first" : "next"})` : "";
+        log.push(`start ${name}${page}`);
+        try {
+          if (fail?.(text, values)) throw new Error("connection reset while reading the page");
+          return await f.db.pool.query(text, values);
+        } finally {
+          log.push(`end ${name}${page}`);
+        }
+      },
+    };
+    return { db, log };
+  };
+
+  it("asks for the next page before this page's apply has finished, and applies every page", async () => {
+    const ghosts = await many(250, { silentSeconds: 3_600 });
+    const { db, log } = logged();
+    const summary = await runReconcilePass({
+      db,
+      fetch,
+      trigger: "test",
+      dryRun: false,
+      overrides: { backend_url: f.sim.url },
+    });
+    expect(summary).toMatchObject({ outcome: "applied", observed: 250, applied: { fail_lost: 250 } });
+    for (const id of ghosts) expect((await jobRow(f.db.pool, id)).status).toBe("failed");
+    const firstApplyEnds = log.indexOf("end apply_reconcile_changes");
+    expect(log.indexOf("start observe_reconcile_page(next)")).toBeGreaterThan(-1);
+    expect(log.indexOf("start observe_reconcile_page(next)")).toBeLessThan(firstApplyEnds);
+    // Three pages of 100 and no more: each page asked once, the last (50 rows) asks for none after it.
+    expect(log.filter((l) => l.startsWith("start observe_reconcile_page"))).toHaveLength(3);
+  });
+
+  it("fails the pass with the read's error when the page read ahead fails, after the page before it is applied", async () => {
+    const ghosts = await many(150, { silentSeconds: 3_600 });
+    const { db } = logged((text, values) => text.includes("observe_reconcile_page") && values?.[0] !== null);
+    await expect(
+      runReconcilePass({ db, fetch, trigger: "test", dryRun: false, overrides: { backend_url: f.sim.url } }),
+    ).rejects.toThrow("connection reset while reading the page");
+    // The first page (the 100 lowest ids) was written before the failure surfaced; nothing after it.
+    const statuses = await Promise.all([...ghosts].sort().map(async (id) => (await jobRow(f.db.pool, id)).status));
+    expect(statuses.slice(0, 100).every((s) => s === "failed")).toBe(true);
+    expect(statuses.slice(100).every((s) => s === "running")).toBe(true);
+    expect((await runs(f.db.pool)).at(-1)).toMatchObject({ outcome: "failed" });
   });
 });
 

@@ -1,8 +1,9 @@
 // One reconciler pass, as River's rescuer does it, in bounded pages: claim the shard's lease, then
 // per page of rows (by id): ask each backend, decide (pure), apply (one guarded set-based call
-// behind the bulkhead); finally let the mass-outage guard release or drop the sudden deaths it
-// parked, and record the pass. Only counts survive between pages, so memory does not grow with
-// the fleet. Shared unchanged by the Edge Function (Deno) and the operator CLI (Node).
+// behind the bulkhead), the next page already being read; finally let the mass-outage guard
+// release or drop the sudden deaths it parked, and record the pass. Only counts survive between
+// pages (and at most two pages of rows are held), so memory does not grow with the fleet. Shared
+// unchanged by the Edge Function (Deno) and the operator CLI (Node).
 import { readPassSettings, type ReconcileConfig, type SettingsOverrides } from "./config.ts";
 import { type BackendAskOptions, type BackendReport, type BackendSession, forwardCancel } from "./backend-client.ts";
 import { NO_DEFAULT_BACKEND, normalizeBackendUrl, openCheckedBackend, withoutCredentials } from "./backend-url.ts";
@@ -184,24 +185,33 @@ class PagedPass {
   async observeAll(): Promise<void> {
     const { db, config } = this.deps;
     const limit = config.pageSize;
-    let after: string | null = null;
-    for (;;) {
-      const page = await observePage(db, {
+    const observe = (after: string | null) =>
+      observePage(db, {
         after,
         limit,
         reviveWindowMs: config.hardTimeoutMs,
         confirmForMs: config.passIntervalMs,
         ...this.shard,
       });
+    let next = observe(null);
+    for (;;) {
+      const page = await next;
       if (page.size === 0) return;
       this.observed += page.size;
-      after = page.lastId;
+      // A full page may have a next one: it is read now, on the pool's other connection, while this one
+      // is decided and written. Pages are disjoint by id, so what this page writes cannot change it.
+      const more = page.size === limit;
+      if (more) {
+        next = observe(page.lastId);
+        // Awaited at the top of the loop; until then a failure must not count as unhandled.
+        next.catch(() => undefined);
+      }
       for (const { jobId, error } of page.unreadable) this.reject({ job_id: jobId, action: null, error });
-      // A full page may have a next one: a paged list may then send its next request while this page is written.
-      const { decisions, cancels } = await this.decidePage(page.jobs, page.size === limit);
+      // With more pages to come, a paged list may also send its next request while this page is written.
+      const { decisions, cancels } = await this.decidePage(page.jobs, more);
       if (this.deps.dryRun) this.dryRunDecisions.push(...decisions);
       else await this.applyPage(decisions, cancels);
-      if (page.size < limit) return;
+      if (!more) return;
     }
   }
 
