@@ -93,13 +93,16 @@ describe("parsing a backend's job entry", () => {
   ])("reads %j", (entry, expected) => expect(parseJobEntry(entry)).toEqual(expected));
 
   it("writes the marker rows already store: the JSON of {p, s, t} as they are present", () => {
-    const value = fc.oneof(fc.double(), fc.integer(), fc.string(), fc.constant(null), fc.constant(undefined));
+    // Any code unit (NULs, lone surrogates) and texts long enough for the hashed form.
+    const text = fc.string({ unit: "binary", maxLength: 300 });
+    const value = fc.oneof(fc.double(), fc.integer(), text, fc.constant(null), fc.constant(undefined));
     fc.assert(
-      fc.property(value, value, value, fc.boolean(), (progress, step, updatedAt, named) => {
-        const entry = { status: "running", progress, [named ? "current_step" : "step"]: step, updated_at: updatedAt };
+      fc.property(value, value, value, value, (progress, currentStep, step, updatedAt) => {
+        const entry = { status: "running", progress, current_step: currentStep, step, updated_at: updatedAt };
+        const stepValue = currentStep ?? step;
         const parts: Record<string, unknown> = {};
         if (typeof progress === "number" && Number.isFinite(progress)) parts.p = progress;
-        if (typeof step === "number" && Number.isFinite(step)) parts.s = step;
+        if (typeof stepValue === "number" && Number.isFinite(stepValue)) parts.s = stepValue;
         if (typeof updatedAt === "string" && updatedAt) parts.t = updatedAt;
         const stored = Object.keys(parts).length === 0 ? null : JSON.stringify(parts);
         const seen = parseJobEntry(entry);
