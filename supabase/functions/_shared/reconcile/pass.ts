@@ -199,7 +199,8 @@ class PagedPass {
       if (page.size === 0) return;
       this.observed += page.size;
       // A full page may have a next one: it is read now, on the pool's other connection, while this one
-      // is decided and written. Pages are disjoint by id, so what this page writes cannot change it.
+      // is decided and written (a single connection queues it behind this page's apply, as before).
+      // Pages are disjoint by id, so what this page writes cannot change it.
       const more = page.size === limit;
       if (more) {
         next = observe(page.lastId);
