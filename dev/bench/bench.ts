@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { localStackUrl, recreateDatabase } from "../lib/local-stack.ts";
 import { TrainingBackendSimulator } from "../simulator/training-backend.ts";
 import { activeJobIds, JOBS_PER_USER, loadDataset, restoreActive, someUserIds, USERS } from "./dataset.ts";
-import { benchFunction, passHeap, SMALL_YOUNG_GENERATION } from "./function-limits.ts";
+import { benchFunction, passHeap } from "./function-limits.ts";
 import { benchHeartbeats } from "./heartbeats.ts";
 import { benchBatchedReports } from "./batched-reports.ts";
 import { Progress } from "../lib/progress.ts";
@@ -44,7 +44,7 @@ const needsDataset = (["read", "pass", "heartbeats", "batched", "function"] as c
 const millionPhases = want("shards1m") || want("cli1m") ? 1 : 0;
 const progress = new Progress({
   label: "bench",
-  phases: (needsDataset ? 1 : 0) + steps.size + (want("function") ? 1 : 0) + millionPhases,
+  phases: (needsDataset ? 1 : 0) + steps.size + (want("function") ? 2 : 0) + millionPhases,
 });
 const log = (m: string) => progress.note(m);
 
@@ -186,23 +186,37 @@ async function onTheDataset(rows: Row[], results: Record<string, unknown>) {
       newest: number,
       run: () => T | Promise<T>,
     ) => (await restoreActive(db, newest), await run());
-    const fn10k = await fresh(1, () => benchFunction(url, sim.url));
-    const young10k = await fresh(1, () => benchFunction(url, sim.url, SMALL_YOUNG_GENERATION));
-    const heap10k = await fresh(1, () => passHeap(url, sim.url));
-    const live10k = await fresh(1, () => passHeap(url, sim.url, { live: true }));
+    // Each size: the function and its core with the heap the edge runtime gives a worker, then with
+    // Deno's own (context: what plain `deno serve` does with the same pass).
+    const atSize = async (newest: number) => ({
+      fn: await fresh(newest, () => benchFunction(url, sim.url)),
+      heap: await fresh(newest, () => passHeap(url, sim.url)),
+      live: await fresh(newest, () => passHeap(url, sim.url, { live: true })),
+      denoFn: await fresh(newest, () => benchFunction(url, sim.url, "deno")),
+      denoHeap: await fresh(newest, () => passHeap(url, sim.url, { heap: "deno" })),
+    });
+    const adoptActive = async (newest: number) => {
+      await restoreActive(db, newest);
+      for (const id of await activeJobIds(db)) sim.adopt({ id, status: "running" });
+    };
+    const at10k = await atSize(1);
     progress.start("the function at 100k active jobs");
-    await restoreActive(db, 10);
-    const active100k = await activeJobIds(db);
-    for (const id of active100k) sim.adopt({ id, status: "running" });
-    const fn100k = await fresh(10, () => benchFunction(url, sim.url));
-    const young100k = await fresh(10, () => benchFunction(url, sim.url, SMALL_YOUNG_GENERATION));
-    const heap100k = await fresh(10, () => passHeap(url, sim.url));
-    const live100k = await fresh(10, () => passHeap(url, sim.url, { live: true }));
-    Object.assign(results, { fn10k, fn100k, heap10k, heap100k, live10k, live100k, young10k, young100k });
+    await adoptActive(10);
+    const at100k = await atSize(10);
+    // Three times the jobs again, one invocation (over its 2 s of CPU: a fleet this size is sharded): does
+    // what the heap holds still grow, or has V8 reached the sizes it keeps?
+    progress.start("the function's core at 300k active jobs");
+    await adoptActive(30);
+    const at300k = {
+      fn: await fresh(30, () => benchFunction(url, sim.url)),
+      heap: await fresh(30, () => passHeap(url, sim.url)),
+    };
+    Object.assign(results, { at10k, at100k, at300k });
     rows.push(
-      ...functionRows(fn10k, heap10k, fn100k, heap100k),
-      youngRow(young10k, young100k),
-      ...heapGrowthRows(heap10k, heap100k, live10k, live100k),
+      ...functionRows(at10k.fn, at10k.heap, at100k.fn, at100k.heap),
+      ...heapGrowthRows(at10k.heap, at100k.heap, at10k.live, at100k.live),
+      ...flatBeyondRows(at100k, at300k),
+      ...denoHeapRows(at10k, at100k),
     );
   }
   await sim.stop();
@@ -332,15 +346,15 @@ const functionRows = (fn10k: Fn, heap10k: Heap, fn100k: Fn, heap100k: Heap): Row
       met: r.cpuSeconds <= 2 && r.peakRssMb <= 256,
     } as Row,
     {
-      what: `  same pass, V8 heap (the core in Deno, sampled every 5 ms)`,
-      comparedWith: "256 MB",
-      measured: `peak ${h.peakHeapMb.toFixed(0)} MB heap (${h.peakRssMb.toFixed(0)} MB RSS)${
-        h.reachable ? "" : ", backend unreachable"
-      }`,
-      ratio: `${(h.peakHeapMb / 256).toFixed(2)}× heap`,
+      what: `  same pass, what the edge runtime counts: V8 heap in use + external (sampled every 5 ms)`,
+      comparedWith: `256 MB (V8 heap limit ${h.heapLimitMb.toFixed(0)} MB)`,
+      measured: `peak ${h.peakCountedMb.toFixed(0)} MB (${h.peakHeapMb.toFixed(0)} MB heap, ${
+        h.peakRssMb.toFixed(0)
+      } MB RSS)${h.reachable ? "" : ", backend unreachable"}`,
+      ratio: `${(h.peakCountedMb / 256).toFixed(2)}×`,
       target: "≤ 1×",
       // A pass whose backend did not answer decides nothing: its heap says nothing of a real one.
-      met: h.reachable && h.peakHeapMb <= 256,
+      met: h.reachable && h.peakCountedMb <= 256,
     } as Row,
   ]),
   {
@@ -394,17 +408,6 @@ const cliRow = (cli: Cli): Row => ({
   met: cli.peakRssMb <= 300,
 });
 
-const youngRow = (y10k: Fn, y100k: Fn): Row => ({
-  what: "  (context) same passes, V8 semi-spaces capped at 1 MB",
-  comparedWith: "peak RSS at 10k, same flag",
-  measured: `${y100k.peakRssMb.toFixed(0)} MB vs ${y10k.peakRssMb.toFixed(0)} MB; ${
-    y100k.cpuSeconds.toFixed(2)
-  } s CPU at 100k`,
-  ratio: x(y100k.peakRssMb / y10k.peakRssMb),
-  target: "—",
-  met: null,
-});
-
 // What of the heap grows with the fleet: the heap in use as sampled (garbage not yet collected
 // included), split into V8's young and old generations, and the heap a full collection leaves
 // (what the pass holds).
@@ -426,7 +429,9 @@ const heapGrowthRows = (h10k: Heap, h100k: Heap, live10k: Heap, live100k: Heap):
       comparedWith: "the same at 10k",
       measured: `young ${h100k.peakYoungCommittedMb.toFixed(1)} vs ${h10k.peakYoungCommittedMb.toFixed(1)} MB; old ${
         h100k.peakOldUsedMb.toFixed(1)
-      } vs ${h10k.peakOldUsedMb.toFixed(1)} MB`,
+      } vs ${
+        h10k.peakOldUsedMb.toFixed(1)
+      } MB; old space emptied ${h100k.oldSpaceFalls} vs ${h10k.oldSpaceFalls} times`,
       ratio: `${x(h100k.peakYoungCommittedMb / h10k.peakYoungCommittedMb)} young, ${
         x(h100k.peakOldUsedMb / h10k.peakOldUsedMb)
       } old`,
@@ -436,6 +441,52 @@ const heapGrowthRows = (h10k: Heap, h100k: Heap, live10k: Heap, live100k: Heap):
     heapRatioRow("  same passes, heap left by a full collection (before each sample, every 50 ms)", live10k, live100k),
   ];
 };
+
+type SizeRuns = { fn: Fn; heap: Heap };
+
+// Past 100k, three times the jobs: what the heap holds has stopped growing once V8 has sized its
+// generations (context for the 10k -> 100k rows, whose small pass ends before V8 gets there).
+const flatBeyondRows = (at100k: SizeRuns, at300k: SizeRuns): Row[] => [
+  {
+    what: `  (context) the core at 300k against 100k (${at300k.heap.observed} observed), V8 heap in use`,
+    comparedWith: "the same at 100k",
+    measured: `${at300k.heap.peakHeapMb.toFixed(1)} MB vs ${at100k.heap.peakHeapMb.toFixed(1)} MB; young ${
+      at300k.heap.peakYoungCommittedMb.toFixed(1)
+    } vs ${at100k.heap.peakYoungCommittedMb.toFixed(1)} MB`,
+    ratio: x(at300k.heap.peakHeapMb / at100k.heap.peakHeapMb),
+    target: "—",
+    met: null,
+  },
+  {
+    what: "  (context) the function at 300k against 100k, peak RSS",
+    comparedWith: "the same at 100k",
+    measured: `${at300k.fn.peakRssMb.toFixed(0)} MB vs ${at100k.fn.peakRssMb.toFixed(0)} MB; ${
+      at300k.fn.cpuSeconds.toFixed(2)
+    } s CPU`,
+    ratio: x(at300k.fn.peakRssMb / at100k.fn.peakRssMb),
+    target: "—",
+    met: null,
+  },
+];
+
+// The same passes with Deno's own heap sizing (from the machine's memory): not what Supabase runs, shown
+// because plain `deno serve` behaves so; the difference is V8's young generation.
+const denoHeapRows = (at10k: SizeRuns & { denoFn: Fn; denoHeap: Heap }, at100k: typeof at10k): Row[] => [
+  {
+    what: "  (context) with Deno's own heap sizing: peak RSS, heap in use, young generation",
+    comparedWith: "the same at 10k",
+    measured: `${at100k.denoFn.peakRssMb.toFixed(0)} vs ${at10k.denoFn.peakRssMb.toFixed(0)} MB RSS; ${
+      at100k.denoHeap.peakHeapMb.toFixed(1)
+    } vs ${at10k.denoHeap.peakHeapMb.toFixed(1)} MB heap; young ${at100k.denoHeap.peakYoungCommittedMb.toFixed(1)} vs ${
+      at10k.denoHeap.peakYoungCommittedMb.toFixed(1)
+    } MB`,
+    ratio: `${x(at100k.denoFn.peakRssMb / at10k.denoFn.peakRssMb)} RSS, ${
+      x(at100k.denoHeap.peakHeapMb / at10k.denoHeap.peakHeapMb)
+    } heap`,
+    target: "—",
+    met: null,
+  },
+];
 
 type AtCap = Awaited<ReturnType<typeof benchListAtCap>>;
 const atCapRows = (atCap: AtCap[]): Row[] => [

@@ -4,9 +4,17 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { serveReconcileFunction } from "../lib/serve-function.ts";
+import { EDGE_WORKER_V8_FLAGS, serveReconcileFunction } from "../lib/serve-function.ts";
 
 const root = join(import.meta.dirname, "..", "..");
+
+/**
+ * The V8 heap a pass runs in: "edge" as Supabase's runtime sizes a worker's (EDGE_WORKER_V8_FLAGS),
+ * "deno" as plain Deno sizes it from the machine's memory.
+ */
+export type HeapSizing = "edge" | "deno";
+
+const v8FlagsFor = (heap: HeapSizing) => (heap === "edge" ? EDGE_WORKER_V8_FLAGS : "");
 
 /**
  * The same pass in Deno, in-process, with its V8 heap sampled (dev/bench/pass-heap.ts). Waited for
@@ -16,7 +24,7 @@ const root = join(import.meta.dirname, "..", "..");
 export async function passHeap(
   databaseUrl: string,
   backendUrl: string,
-  { live = false } = {},
+  { live = false, heap = "edge" as HeapSizing } = {},
 ): Promise<{
   observed: number;
   reachable: boolean;
@@ -24,12 +32,19 @@ export async function passHeap(
   peakRssMb: number;
   peakYoungCommittedMb: number;
   peakOldUsedMb: number;
+  /** What the edge runtime holds against the worker's memory limit: V8 heap in use + external memory. */
+  peakCountedMb: number;
+  /** The V8 heap's own limit, as its flags set it. */
+  heapLimitMb: number;
+  /** Times old space fell by 2 MB or more from its high point: the full collections seen (not in LIVE runs). */
+  oldSpaceFalls: number;
 }> {
+  const flags = [...(live ? ["--expose-gc"] : []), ...(v8FlagsFor(heap) ? [v8FlagsFor(heap)] : [])];
   const { stdout } = await promisify(execFile)(join(root, "node_modules/.bin/deno"), [
     "run",
     "-A",
     "--quiet",
-    ...(live ? ["--v8-flags=--expose-gc"] : []),
+    ...(flags.length > 0 ? [`--v8-flags=${flags.join(",")}`] : []),
     "--config",
     join(root, "supabase/functions/reconcile-jobs/deno.json"),
     join(root, "dev/bench/pass-heap.ts"),
@@ -49,19 +64,11 @@ export function peakRssMb(pid: number): number {
   return Number(match![1]) / 1024;
 }
 
-/**
- * V8's young generation, capped at 1 MB a semi-space: the context row that shows where the RSS
- * growth of a long pass goes. Under a steady stream of short-lived objects V8 grows its
- * semi-spaces towards their maximum, so the process's RSS grows with the pass's length, not with
- * what it holds (its heap in use stays at one page's worth).
- */
-export const SMALL_YOUNG_GENERATION = { DENO_V8_FLAGS: "--max-semi-space-size=1" };
-
-/** One pass in a fresh `deno serve` process (extraEnv: e.g. DENO_V8_FLAGS). */
-export async function benchFunction(databaseUrl: string, backendUrl: string, extraEnv: Record<string, string> = {}) {
+/** One pass in a fresh `deno serve` process, its V8 heap sized as `heap` says. */
+export async function benchFunction(databaseUrl: string, backendUrl: string, heap: HeapSizing = "edge") {
   const secret = `bench-${crypto.randomUUID()}`;
   const fn = await serveReconcileFunction(
-    { RECONCILE_SECRET: secret, SUPABASE_DB_URL: databaseUrl, ...extraEnv },
+    { RECONCILE_SECRET: secret, SUPABASE_DB_URL: databaseUrl, DENO_V8_FLAGS: v8FlagsFor(heap) },
     { backend_url: backendUrl, deadline: "120 seconds", request_timeout: "60 seconds" },
   );
   try {

@@ -1,5 +1,6 @@
 // Run by Deno from the benchmark: one full pass of the Edge Function's core, in Deno, with the
-// V8 heap and the process's RSS sampled every 5 ms. Prints one JSON line.
+// V8 heap and the process's RSS sampled every 5 ms. Prints one JSON line. The heap's size is set by the
+// caller's --v8-flags (function-limits.ts: as the edge runtime sizes a worker's, or Deno's defaults).
 //   B=<database url> SIM=<backend url> deno run -A --config supabase/functions/reconcile-jobs/deno.json dev/bench/pass-
 // heap.ts
 // LIVE=1 (with --v8-flags=--expose-gc): a full collection before each sample, every 50 ms, so the
@@ -16,20 +17,33 @@ const overrides = { backend_url: Deno.env.get("SIM")!, deadline: "120 seconds", 
 const pool = new pg.Pool({ connectionString: Deno.env.get("B"), max: 2 });
 await pool.query("select 1");
 const mb = (bytes: number) => bytes / 2 ** 20;
-const peak = { heap: 0, rss: 0, youngCommitted: 0, oldUsed: 0 };
+const peak = { heap: 0, rss: 0, youngCommitted: 0, oldUsed: 0, counted: 0 };
 // Old space and large objects (a list page's body lands there): what survived the young generation.
 const OLD_SPACES = new Set(["old_space", "large_object_space"]);
+// Old space is emptied only by a full (mark-compact) collection: each fall of 2 MB or more from its
+// high point since the last fall counts one. (Scavenges only add to it, by promoting.)
+const FALL_BYTES = 2 * 2 ** 20;
+let oldHigh = 0;
+let oldFalls = 0;
 const sample = () => {
   if (live) collect!();
   const m = Deno.memoryUsage();
   peak.heap = Math.max(peak.heap, m.heapUsed);
   peak.rss = Math.max(peak.rss, m.rss);
+  // What the edge runtime's memory check adds up against the worker's limit (its MemCheck, at each GC).
+  peak.counted = Math.max(peak.counted, m.heapUsed + m.external);
   let old = 0;
   for (const space of v8.getHeapSpaceStatistics()) {
     if (space.space_name === "new_space") peak.youngCommitted = Math.max(peak.youngCommitted, space.space_size);
     else if (OLD_SPACES.has(space.space_name)) old += space.space_used_size;
   }
   peak.oldUsed = Math.max(peak.oldUsed, old);
+  if (old <= oldHigh - FALL_BYTES) {
+    oldFalls++;
+    oldHigh = old;
+  } else {
+    oldHigh = Math.max(oldHigh, old);
+  }
 };
 const sampler = setInterval(sample, live ? 50 : 5);
 const summary = await runReconcilePass({
@@ -50,5 +64,8 @@ console.log(
     peakRssMb: mb(peak.rss),
     peakYoungCommittedMb: mb(peak.youngCommitted),
     peakOldUsedMb: mb(peak.oldUsed),
+    peakCountedMb: mb(peak.counted),
+    heapLimitMb: mb(v8.getHeapStatistics().heap_size_limit),
+    oldSpaceFalls: oldFalls,
   }),
 );

@@ -22,6 +22,17 @@ const DENO_SETTINGS = [
   "no_proxy",
 ];
 
+/**
+ * V8's heap as Supabase's edge runtime sizes it for a user worker: `heap_limits(0, memory_limit)` with
+ * the 256 MB limit (supabase/edge-runtime crates/base/src/runtime/mod.rs). V8 derives the young and
+ * old generations' maxima from that size (ResourceConstraints::ConfigureDefaultsFromHeapSize), as it
+ * does from `--max-heap-size` (Heap::ConfigureHeap): both call Heap::GenerationSizesFromHeapSize. Plain
+ * `deno serve` sizes them from the machine's memory instead (a 4 GB heap here), and lets its young
+ * generation grow three times larger than a worker's. A caller's DENO_V8_FLAGS replaces these; an
+ * empty one leaves Deno's own defaults.
+ */
+export const EDGE_WORKER_V8_FLAGS = "--max-heap-size=256";
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -87,7 +98,7 @@ export async function serveReconcileFunction(
     ],
     {
       cwd: repoRoot,
-      env: denoEnv({ PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...passed, ...env }),
+      env: withV8Flags(denoEnv({ PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...passed, ...env })),
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
@@ -134,4 +145,11 @@ export async function serveReconcileFunction(
       await exited;
     },
   };
+}
+
+/** DENO_V8_FLAGS as the worker's heap unless the caller set it; an empty value means Deno's defaults. */
+function withV8Flags(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const flags = env.DENO_V8_FLAGS ?? EDGE_WORKER_V8_FLAGS;
+  const { DENO_V8_FLAGS: _, ...rest } = env;
+  return flags === "" ? rest : { ...rest, DENO_V8_FLAGS: flags };
 }
