@@ -16,6 +16,12 @@ export type HeapSizing = "edge" | "deno";
 
 const v8FlagsFor = (heap: HeapSizing) => (heap === "edge" ? EDGE_WORKER_V8_FLAGS : "");
 
+/** The caller's environment without DENO_V8_FLAGS: the heap is sized by `heap` alone. */
+function withoutV8Flags(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { DENO_V8_FLAGS: _, ...rest } = env;
+  return rest;
+}
+
 /**
  * The same pass in Deno, in-process, with its V8 heap sampled (dev/bench/pass-heap.ts). Waited for
  * without blocking: the simulator answers from this process, and a blocked event loop left every
@@ -48,7 +54,10 @@ export async function passHeap(
     "--config",
     join(root, "supabase/functions/reconcile-jobs/deno.json"),
     join(root, "dev/bench/pass-heap.ts"),
-  ], { env: { ...process.env, B: databaseUrl, SIM: backendUrl, LIVE: live ? "1" : "" }, encoding: "utf8" });
+  ], {
+    env: { ...withoutV8Flags(process.env), B: databaseUrl, SIM: backendUrl, LIVE: live ? "1" : "" },
+    encoding: "utf8",
+  });
   return JSON.parse(stdout.trim().split("\n").at(-1)!);
 }
 

@@ -28,8 +28,10 @@ const DENO_SETTINGS = [
  * old generations' maxima from that size (ResourceConstraints::ConfigureDefaultsFromHeapSize), as it
  * does from `--max-heap-size` (Heap::ConfigureHeap): both call Heap::GenerationSizesFromHeapSize. Plain
  * `deno serve` sizes them from the machine's memory instead (a 4 GB heap here), and lets its young
- * generation grow three times larger than a worker's. A caller's DENO_V8_FLAGS replaces these; an
- * empty one leaves Deno's own defaults.
+ * generation grow three times larger than a worker's. Same call, not the same V8: the edge runtime
+ * pins its own (V8 13.0 at b1edf453), Deno 2.9.6 brings V8 15.0, and how V8 splits a heap size
+ * between its generations has changed between versions. A caller's DENO_V8_FLAGS are added after
+ * these (a later flag wins); an empty one leaves Deno's own defaults.
  */
 export const EDGE_WORKER_V8_FLAGS = "--max-heap-size=256";
 
@@ -147,9 +149,9 @@ export async function serveReconcileFunction(
   };
 }
 
-/** DENO_V8_FLAGS as the worker's heap unless the caller set it; an empty value means Deno's defaults. */
+/** The worker's heap sizing, then the caller's DENO_V8_FLAGS; an empty value means Deno's defaults. */
 function withV8Flags(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const flags = env.DENO_V8_FLAGS ?? EDGE_WORKER_V8_FLAGS;
-  const { DENO_V8_FLAGS: _, ...rest } = env;
-  return flags === "" ? rest : { ...rest, DENO_V8_FLAGS: flags };
+  const { DENO_V8_FLAGS: caller, ...rest } = env;
+  if (caller === "") return rest;
+  return { ...rest, DENO_V8_FLAGS: caller === undefined ? EDGE_WORKER_V8_FLAGS : `${EDGE_WORKER_V8_FLAGS},${caller}` };
 }
