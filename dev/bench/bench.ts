@@ -215,7 +215,7 @@ async function onTheDataset(rows: Row[], results: Record<string, unknown>) {
     rows.push(
       ...functionRows(at10k.fn, at10k.heap, at100k.fn, at100k.heap),
       ...heapGrowthRows(at10k.heap, at100k.heap, at10k.live, at100k.live),
-      ...flatBeyondRows(at100k, at300k),
+      ...past100kRows(at100k, at300k),
       ...denoHeapRows(at10k, at100k),
     );
   }
@@ -444,13 +444,13 @@ const heapGrowthRows = (h10k: Heap, h100k: Heap, live10k: Heap, live100k: Heap):
 
 type SizeRuns = { fn: Fn; heap: Heap };
 
-// Past 100k, three times the jobs: what the heap holds has stopped growing once V8 has sized its
-// generations (context for the 10k -> 100k rows, whose small pass ends before V8 gets there).
-const flatBeyondRows = (at100k: SizeRuns, at300k: SizeRuns): Row[] => {
+// Past 100k, three times the jobs: does the peak still follow the fleet once V8 has grown its
+// generations? (Context for the 10k -> 100k rows, whose small pass ends before V8 gets there.)
+const past100kRows = (at100k: SizeRuns, at300k: SizeRuns): Row[] => {
   // Comparable only when both passes reached their backend and the big one saw about three times the jobs.
   const comparable = at100k.heap.reachable && at300k.heap.reachable &&
     at300k.heap.observed >= 2.5 * at100k.heap.observed;
-  return comparable ? flatBeyond(at100k, at300k) : [{
+  return comparable ? past100kComparedRows(at100k, at300k) : [{
     what: "  (context) the core at 300k against 100k",
     comparedWith: "the same at 100k",
     measured: `not comparable: ${at300k.heap.observed} vs ${at100k.heap.observed} observed, reachable ${
@@ -462,7 +462,7 @@ const flatBeyondRows = (at100k: SizeRuns, at300k: SizeRuns): Row[] => {
   }];
 };
 
-const flatBeyond = (at100k: SizeRuns, at300k: SizeRuns): Row[] => [
+const past100kComparedRows = (at100k: SizeRuns, at300k: SizeRuns): Row[] => [
   {
     what: `  (context) the core at 300k against 100k (${at300k.heap.observed} observed), V8 heap in use`,
     comparedWith: "the same at 100k",

@@ -14,8 +14,6 @@ const root = join(import.meta.dirname, "..", "..");
  */
 export type HeapSizing = "edge" | "deno";
 
-const v8FlagsFor = (heap: HeapSizing) => (heap === "edge" ? EDGE_WORKER_V8_FLAGS : "");
-
 /** The caller's environment without DENO_V8_FLAGS: the heap is sized by `heap` alone. */
 function withoutV8Flags(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const { DENO_V8_FLAGS: _, ...rest } = env;
@@ -45,7 +43,7 @@ export async function passHeap(
   /** Times old space fell by 2 MB or more from its high point: the full collections seen (not in LIVE runs). */
   oldSpaceFalls: number;
 }> {
-  const flags = [...(live ? ["--expose-gc"] : []), ...(v8FlagsFor(heap) ? [v8FlagsFor(heap)] : [])];
+  const flags = [...(live ? ["--expose-gc"] : []), ...(heap === "edge" ? [EDGE_WORKER_V8_FLAGS] : [])];
   const { stdout } = await promisify(execFile)(join(root, "node_modules/.bin/deno"), [
     "run",
     "-A",
@@ -77,7 +75,8 @@ export function peakRssMb(pid: number): number {
 export async function benchFunction(databaseUrl: string, backendUrl: string, heap: HeapSizing = "edge") {
   const secret = `bench-${crypto.randomUUID()}`;
   const fn = await serveReconcileFunction(
-    { RECONCILE_SECRET: secret, SUPABASE_DB_URL: databaseUrl, DENO_V8_FLAGS: v8FlagsFor(heap) },
+    // serveReconcileFunction sizes the heap as the edge runtime does unless told "" (Deno's own sizing).
+    { RECONCILE_SECRET: secret, SUPABASE_DB_URL: databaseUrl, ...(heap === "deno" ? { DENO_V8_FLAGS: "" } : {}) },
     { backend_url: backendUrl, deadline: "120 seconds", request_timeout: "60 seconds" },
   );
   try {

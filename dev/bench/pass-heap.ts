@@ -30,7 +30,8 @@ const sample = () => {
   const m = Deno.memoryUsage();
   peak.heap = Math.max(peak.heap, m.heapUsed);
   peak.rss = Math.max(peak.rss, m.rss);
-  // What the edge runtime's memory check adds up against the worker's limit (its MemCheck, at each GC).
+  // What the edge runtime's memory check adds up against the worker's limit (its MemCheck: before each
+  // collection and after each turn of the event loop, so a 5 ms sample can miss its highest reading).
   peak.counted = Math.max(peak.counted, m.heapUsed + m.external);
   let old = 0;
   for (const space of v8.getHeapSpaceStatistics()) {
