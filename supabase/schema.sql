@@ -674,7 +674,7 @@ CREATE TABLE jobs_private.reconcile_settings (
     grace interval DEFAULT '00:02:00'::interval NOT NULL,
     guard_share double precision DEFAULT 0.5 NOT NULL,
     guard_min_jobs integer DEFAULT 5 NOT NULL,
-    page_size integer DEFAULT 2000 NOT NULL,
+    page_size integer DEFAULT 1000 NOT NULL,
     concurrency integer DEFAULT 16 NOT NULL,
     request_timeout interval DEFAULT '00:00:05'::interval NOT NULL,
     deadline interval DEFAULT '00:01:00'::interval NOT NULL,
@@ -701,7 +701,7 @@ COMMENT ON COLUMN jobs_private.reconcile_settings.guard_share IS 'Mass-outage gu
 
 COMMENT ON COLUMN jobs_private.reconcile_settings.guard_min_jobs IS '...and at least this many.';
 
-COMMENT ON COLUMN jobs_private.reconcile_settings.page_size IS 'Rows a pass observes, decides and applies at a time: its memory does not grow with the fleet.';
+COMMENT ON COLUMN jobs_private.reconcile_settings.page_size IS 'Rows a pass observes, decides and applies at a time, and the entries it asks of a paged backend list per request: its memory does not grow with the fleet.';
 
 COMMENT ON COLUMN jobs_private.reconcile_settings.concurrency IS 'Status requests in flight at once, per backend.';
 

@@ -13,7 +13,6 @@ import {
   runReconcilePass,
 } from "../../supabase/functions/_shared/reconcile/mod.ts";
 import type { TrainingBackendSimulator } from "../simulator/training-backend.ts";
-import { LIST_PAGE_LIMIT } from "../../supabase/functions/_shared/reconcile/list-pages.ts";
 import { median, timeIt } from "./timing.ts";
 
 /** 90% alive, 5% finished in the backend, 5% lost by it (silent for an hour). */
@@ -59,7 +58,7 @@ async function passFloor(
     after = rows[rows.length - 1].id;
   }
   for (let cursor: string | null = "";;) {
-    const response: Response = await fetch(`${sim.url}/api/training/jobs?cursor=${cursor}&limit=${LIST_PAGE_LIMIT}`);
+    const response: Response = await fetch(`${sim.url}/api/training/jobs?cursor=${cursor}&limit=${pageSize}`);
     cursor = ((await response.json()) as { next_cursor: string | null }).next_cursor;
     if (cursor === null) break;
   }

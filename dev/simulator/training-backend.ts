@@ -90,6 +90,8 @@ export class TrainingBackendSimulator {
   onStatusRequest: ((jobId: string) => Promise<void>) | null = null;
   statusRequests = 0;
   listRequests = 0;
+  /** Each list request's `limit` parameter, in order (null: none sent). */
+  readonly listLimits: (string | null)[] = [];
   /** Whether `mode` also hits the list route (off: only status requests misbehave). */
   faultOnList = true;
   /** Offer GET /api/training/jobs; off, it answers 404 like an older backend. */
@@ -131,6 +133,7 @@ export class TrainingBackendSimulator {
     this.onStatusRequest = null;
     this.statusRequests = 0;
     this.listRequests = 0;
+    this.listLimits.length = 0;
     this.cancelRequests = 0;
     this.faultOnList = true;
     this.listEndpoint = this.flavor === "contract" && (this.options.listEndpoint ?? false);
@@ -372,6 +375,7 @@ export class TrainingBackendSimulator {
         await this.onStatusRequest?.(decodeURIComponent(status[1]!));
       } else {
         this.listRequests++;
+        this.listLimits.push(url.searchParams.get("limit"));
       }
       if (this.options.answerDelayMs) await new Promise((r) => setTimeout(r, this.options.answerDelayMs));
       if ((status || this.faultOnList) && this.answerFault(res)) return;

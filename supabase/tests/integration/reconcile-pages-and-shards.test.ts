@@ -176,6 +176,17 @@ describe("a paged list (?cursor=)", () => {
     for (const id of alive) expect((await jobRow(f.db.pool, id)).status).toBe("running");
   });
 
+  it("is asked for the pass's page_size per request, once the backend has shown that it pages", async () => {
+    const alive = await many(250);
+    for (const id of alive) f.sim.adopt({ id, status: "running" });
+    const { body } = await f.fn.call();
+    expect(body).toMatchObject({ outcome: "applied", applied: { note_progress: 250 } });
+    // The first request carries only the cursor (list-pages.ts); every later one the setting (100 here).
+    expect(f.sim.listLimits[0]).toBeNull();
+    expect(f.sim.listLimits.length).toBeGreaterThanOrEqual(Math.ceil(250 / 40));
+    expect(new Set(f.sim.listLimits.slice(1))).toEqual(new Set(["100"]));
+  });
+
   it("is read whole, in one request, from a backend that ignores the cursor", async () => {
     f.sim.listPaging = false;
     const alive = await many(120);

@@ -8,7 +8,8 @@ const ids = Array.from({ length: 3_000 }, (_, i) => uuid(i + 1));
 const entry = (id: string) => ({ job_id: id, status: "running", progress: 0.5 });
 
 type Answer = { status?: number; body: unknown };
-function session(answer: (url: URL) => Answer): { backend: BackendSession; asked: URL[] } {
+/** `listPageLimit` is the pass's page size, which a paged list is asked for per request. */
+function session(answer: (url: URL) => Answer, listPageLimit = 2_000): { backend: BackendSession; asked: URL[] } {
   const asked: URL[] = [];
   const fetch = (async (input: string) => {
     const url = new URL(input);
@@ -22,6 +23,7 @@ function session(answer: (url: URL) => Answer): { backend: BackendSession; asked
     concurrency: 4,
     maxStatusBytes: 1e6,
     maxListBytes: 8e6,
+    listPageLimit,
     signal: new AbortController().signal,
   });
   return { backend, asked };
@@ -49,12 +51,12 @@ describe("a backend's list", () => {
     expect(asked.map((u) => u.searchParams.has("limit"))).toEqual([false]);
   });
 
-  it("from a paging backend: `limit` only after it answered with a next_cursor", async () => {
-    const { backend, asked } = session(paging(ids));
+  it("from a paging backend: `limit` (the pass's page size) only after it answered with a next_cursor", async () => {
+    const { backend, asked } = session(paging(ids), 1_500);
     expect(await kinds(backend, ids.slice(0, 2_000))).toEqual(new Set(["alive"]));
     expect(await kinds(backend, ids.slice(2_000))).toEqual(new Set(["alive"]));
     expect(asked[0]!.searchParams.has("limit")).toBe(false);
-    expect(asked.slice(1).every((u) => u.searchParams.get("limit") === "2000")).toBe(true);
+    expect(asked.slice(1).every((u) => u.searchParams.get("limit") === "1500")).toBe(true);
   });
 
   it("from a backend that refuses unknown parameters: asked again without them, read whole", async () => {

@@ -15,6 +15,8 @@ export interface BackendAskOptions {
   concurrency: number;
   maxStatusBytes: number;
   maxListBytes: number;
+  /** A paged list's entries per request: the pass's page size (list-pages.ts). */
+  listPageLimit: number;
   signal: AbortSignal;
 }
 
@@ -86,7 +88,9 @@ export function openBackend(url: string, options: BackendAskOptions): BackendSes
         report = listed(jobIds, list.byId);
       } else {
         try {
-          report = listed(jobIds, await list.reader.observe(jobIds, { moreFollow }));
+          // The reader fills the page's one map itself, absent jobs included.
+          const answers = await list.reader.observe(jobIds, { moreFollow, absent: ABSENT_FROM_LIST });
+          report = { url, mode: "list", reachable: true, error: null, answers };
         } catch (failure) {
           // Whatever went wrong while paging is this backend's failure alone, never the pass's.
           const detail = failure instanceof ListPagingError ? failure.message : `list: ${errorMessage(failure)}`;
@@ -117,13 +121,15 @@ const ABSENT_FROM_LIST: BackendAnswer = Object.freeze({ kind: "unknown", via: "a
 /** The boundary: every string the backend supplied, made storable before anything else sees it. */
 function storableReport(report: BackendReport): BackendReport {
   // The map was made for this ask alone, so it is cleaned in place: a copy per page was garbage of a page's size.
-  for (const [id, answer] of report.answers) {
+  // forEach, not for-of: destructuring each entry made an [id, answer] pair per job (docs/benchmarks.md).
+  report.answers.forEach((answer, id, answers) => {
     // Storable as made: an "alive" answer holds a status from our own list and a marker JSON.stringify
     // wrote (NULs and lone surrogates escaped, at most 200 characters); an "unknown" one only our words.
-    if (answer.kind === "alive" || answer.kind === "unknown") continue;
+    if (answer.kind === "alive" || answer.kind === "unknown") return;
     const clean = storableDeep(answer, MAX_ERROR_TEXT);
-    if (clean !== answer) report.answers.set(id, clean);
-  }
+    // Setting a key the map already holds does not add one for forEach to visit.
+    if (clean !== answer) answers.set(id, clean);
+  });
   return { ...report, error: report.error === null ? null : storableDeep(report.error, MAX_ERROR_TEXT) };
 }
 

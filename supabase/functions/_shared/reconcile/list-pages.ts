@@ -21,8 +21,6 @@
 import { errorMessage, getJson } from "./http-json.ts";
 import { type BackendAnswer, canonicalJobId, entryJobId, parseJobEntry } from "./backend-answer.ts";
 
-/** Entries asked for per list page: the pass's own page size, so one list page serves about one page of rows. */
-export const LIST_PAGE_LIMIT = 2_000;
 /** Pages of one backend's list in one pass at most: 20M entries at the limit (the deadline also applies). */
 export const MAX_LIST_PAGES = 10_000;
 /** A cursor is a job id; anything longer is not one. */
@@ -34,6 +32,11 @@ export interface ListFetchOptions {
   fetch: typeof fetch;
   requestTimeoutMs: number;
   maxListBytes: number;
+  /**
+   * Entries asked for per list page: the pass's own page size (page_size), so one list page serves one
+   * page of rows, and the two are held, and let go, together.
+   */
+  listPageLimit: number;
   signal: AbortSignal;
 }
 
@@ -65,7 +68,7 @@ export async function fetchListAnswer(
 ): Promise<ListAnswer> {
   const query = cursor === null
     ? ""
-    : `?cursor=${encodeURIComponent(cursor)}${paging ? `&limit=${LIST_PAGE_LIMIT}` : ""}`;
+    : `?cursor=${encodeURIComponent(cursor)}${paging ? `&limit=${options.listPageLimit}` : ""}`;
   const answer = await getJson(`${url}/api/training/jobs${query}`, {
     ...options,
     timeoutMs: options.requestTimeoutMs,
@@ -159,19 +162,26 @@ export class ListReader {
   }
 
   /**
-   * What the list says of these jobs (ascending ids, after those of every earlier call); absent ones are not in the
-   * map.
+   * What the list says of these jobs (ascending ids, after those of every earlier call): every one is in
+   * the map, those the list does not name with `absent`.
    */
-  async observe(jobIds: readonly string[], { moreFollow = false } = {}): Promise<Map<string, BackendAnswer>> {
+  async observe(
+    jobIds: readonly string[],
+    { moreFollow = false, absent }: { moreFollow?: boolean; absent: BackendAnswer },
+  ): Promise<Map<string, BackendAnswer>> {
     let last = jobIds[0] ?? "";
-    for (const id of jobIds) if (id > last) last = id;
-    const wanted = new Set(jobIds);
+    // One map per page, made with every job asked about: it is also what tells a wanted entry from
+    // one of another job (a Set of the ids and a second map were garbage of a page's size).
     const byId = new Map<string, BackendAnswer>();
+    for (const id of jobIds) {
+      if (id > last) last = id;
+      byId.set(id, absent);
+    }
     for (;;) {
       let kept = 0;
       for (const entry of this.buffer) {
         if (entry[0] > last) this.buffer[kept++] = entry;
-        else if (wanted.has(entry[0])) byId.set(entry[0], entry[1]);
+        else if (byId.has(entry[0])) byId.set(entry[0], entry[1]);
       }
       this.buffer.length = kept;
       // Done when the list has gone past the last job asked about, or has ended.

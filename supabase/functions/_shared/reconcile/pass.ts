@@ -178,6 +178,7 @@ class PagedPass {
       concurrency: config.concurrency,
       maxStatusBytes: config.maxStatusBytes,
       maxListBytes: config.maxListBytes,
+      listPageLimit: config.pageSize,
       signal: AbortSignal.timeout(Math.floor(config.deadlineMs * BACKEND_SHARE_OF_DEADLINE)),
     };
   }
