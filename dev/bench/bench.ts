@@ -26,7 +26,7 @@ import {
   MILLION_SHARDS,
   moveAllProgress,
 } from "./million.ts";
-import type { Row } from "./timing.ts";
+import { median, type Row } from "./timing.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 const quick = process.argv.includes("--quick");
@@ -156,7 +156,7 @@ async function onTheDataset(rows: Row[], results: Record<string, unknown>) {
 
   if (want("heartbeats")) {
     progress.start("heartbeats, one call per report");
-    const beats = await benchHeartbeats(url, active, quick ? 1_000 : 5_000, quick ? 2 : 4);
+    const beats = await benchHeartbeats(url, active, quick ? 1_000 : 5_000, quick ? 3 : 6);
     Object.assign(results, { beats });
     rows.push(...heartbeatRows(beats));
   }
@@ -290,22 +290,23 @@ const heartbeatRows = (beats: Beats): Row[] => [
     met: beats.hot / beats.updates >= 0.95,
   },
   {
-    what: "Heartbeat via report_job_status()",
-    comparedWith: "bare UPDATE of updated_at (no triggers)",
-    measured: `${beats.report.toFixed(0)}/s vs ${beats.bare.toFixed(0)}/s`,
-    ratio: x(beats.bare / beats.report),
+    what: `Heartbeat via report_job_status() (median of ${beats.reportRatios.length} rounds)`,
+    comparedWith: "bare UPDATE of updated_at (no triggers), same round",
+    measured: `${beats.report.toFixed(0)}/s vs ${beats.bare.toFixed(0)}/s; rounds ${spread(beats.reportRatios)}`,
+    ratio: x(median(beats.reportRatios)),
     target: "≤ 1.5×",
-    met: beats.bare / beats.report <= 1.5,
+    met: median(beats.reportRatios) <= 1.5,
   },
   {
     what: "  (context) heartbeat via the seed's persist_job() UPDATE",
-    comparedWith: "bare UPDATE of updated_at (no triggers)",
-    measured: `${beats.legacy.toFixed(0)}/s vs ${beats.bare.toFixed(0)}/s`,
-    ratio: x(beats.bare / beats.legacy),
+    comparedWith: "bare UPDATE of updated_at (no triggers), same round",
+    measured: `${beats.legacy.toFixed(0)}/s vs ${beats.bare.toFixed(0)}/s; rounds ${spread(beats.legacyRatios)}`,
+    ratio: x(median(beats.legacyRatios)),
     target: "—",
     met: null,
   },
 ];
+const spread = (ratios: number[]) => `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×`;
 
 // Today's rate, as docs/benchmarks.md recorded it before batching (issue 13's baseline).
 const SINGLE_REPORT_BASELINE_PER_S = 4_900;
