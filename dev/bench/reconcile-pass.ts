@@ -14,6 +14,7 @@ import {
 } from "../../supabase/functions/_shared/reconcile/mod.ts";
 import type { TrainingBackendSimulator } from "../simulator/training-backend.ts";
 import { median, timeIt } from "./timing.ts";
+import { listPageLimit } from "../../supabase/functions/_shared/reconcile/list-pages.ts";
 
 /** 90% alive, 5% finished in the backend, 5% lost by it (silent for an hour). */
 export async function stageBackend(db: pg.Client, sim: TrainingBackendSimulator, active: string[]) {
@@ -58,7 +59,9 @@ async function passFloor(
     after = rows[rows.length - 1].id;
   }
   for (let cursor: string | null = "";;) {
-    const response: Response = await fetch(`${sim.url}/api/training/jobs?cursor=${cursor}&limit=${pageSize}`);
+    const response: Response = await fetch(
+      `${sim.url}/api/training/jobs?cursor=${cursor}&limit=${listPageLimit(pageSize)}`,
+    );
     cursor = ((await response.json()) as { next_cursor: string | null }).next_cursor;
     if (cursor === null) break;
   }

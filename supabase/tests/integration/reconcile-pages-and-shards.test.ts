@@ -176,15 +176,20 @@ describe("a paged list (?cursor=)", () => {
     for (const id of alive) expect((await jobRow(f.db.pool, id)).status).toBe("running");
   });
 
-  it("is asked for the pass's page_size per request, once the backend has shown that it pages", async () => {
-    const alive = await many(250);
-    for (const id of alive) f.sim.adopt({ id, status: "running" });
-    const { body } = await f.fn.call();
-    expect(body).toMatchObject({ outcome: "applied", applied: { note_progress: 250 } });
-    // The first request carries only the cursor (list-pages.ts); every later one the setting (100 here).
-    expect(f.sim.listLimits[0]).toBeNull();
-    expect(f.sim.listLimits.length).toBeGreaterThanOrEqual(Math.ceil(250 / 40));
-    expect(new Set(f.sim.listLimits.slice(1))).toEqual(new Set(["100"]));
+  it("is asked for listPageLimit(page_size) entries per request, once the backend has shown that it pages", async () => {
+    await f.db.pool.query("update jobs_private.reconcile_settings set page_size = 1500");
+    try {
+      const alive = await many(250);
+      for (const id of alive) f.sim.adopt({ id, status: "running" });
+      const { body } = await f.fn.call();
+      expect(body).toMatchObject({ outcome: "applied", applied: { note_progress: 250 } });
+      // The first request carries only the cursor (list-pages.ts); every later one the setting (1,500 here).
+      expect(f.sim.listLimits[0]).toBeNull();
+      expect(f.sim.listLimits.length).toBeGreaterThanOrEqual(Math.ceil(250 / 40));
+      expect(new Set(f.sim.listLimits.slice(1))).toEqual(new Set(["1500"]));
+    } finally {
+      await f.db.pool.query("update jobs_private.reconcile_settings set page_size = 100");
+    }
   });
 
   it("is read whole, in one request, from a backend that ignores the cursor", async () => {

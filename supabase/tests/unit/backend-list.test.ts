@@ -2,6 +2,7 @@
 // is a fetch function that answers as such a backend would; no job it knows may ever read absent.
 import { describe, expect, it } from "vitest";
 import { type BackendSession, cursorBefore, openBackend } from "../../functions/_shared/reconcile/mod.ts";
+import { listPageLimit } from "../../functions/_shared/reconcile/list-pages.ts";
 
 const uuid = (n: number) => `${n.toString(16).padStart(8, "0")}-0000-4000-8000-000000000000`;
 const ids = Array.from({ length: 3_000 }, (_, i) => uuid(i + 1));
@@ -39,6 +40,14 @@ const paging = (list: string[], failCursor?: string) => (url: URL): Answer => {
 };
 const kinds = async (backend: BackendSession, jobIds: string[]) =>
   new Set([...(await backend.ask(jobIds)).answers.values()].map((a) => a.kind));
+
+describe("entries asked per list page", () => {
+  it("are the pass's page_size, from 1,000 to 2,000", () => {
+    // Smaller pages of rows would make a list request per few rows; larger ones near max_list_bytes.
+    expect([100, 999, 1_000, 1_500, 2_000, 2_001, 50_000].map(listPageLimit))
+      .toEqual([1_000, 1_000, 1_000, 1_500, 2_000, 2_000, 2_000]);
+  });
+});
 
 describe("a backend's list", () => {
   it("from a backend with a `limit` of its own but no cursor paging: read whole, never truncated", async () => {

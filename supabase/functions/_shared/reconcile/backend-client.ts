@@ -15,7 +15,7 @@ export interface BackendAskOptions {
   concurrency: number;
   maxStatusBytes: number;
   maxListBytes: number;
-  /** A paged list's entries per request: the pass's page size (list-pages.ts). */
+  /** A paged list's entries per request: listPageLimit(page_size) (list-pages.ts). */
   listPageLimit: number;
   signal: AbortSignal;
 }

@@ -21,8 +21,22 @@
 import { errorMessage, getJson } from "./http-json.ts";
 import { type BackendAnswer, canonicalJobId, entryJobId, parseJobEntry } from "./backend-answer.ts";
 
-/** Pages of one backend's list in one pass at most: 20M entries at the limit (the deadline also applies). */
+/** Pages of one backend's list in one pass at most: 10M-20M entries (listPageLimit; the deadline also applies). */
 export const MAX_LIST_PAGES = 10_000;
+
+/**
+ * Entries asked for per list page: the pass's page_size, so one list page serves one page of rows and
+ * the two are let go together (docs/benchmarks.md, "Full run (2026-12-07, pages of 1,000)"), but kept
+ * from 1,000 to 2,000. Below, a small page_size would cost a list request per few rows and shrink the
+ * page cap (MAX_LIST_PAGES) with it; above, a page of a backend's entries (about 200 bytes each, more
+ * with error texts) could pass max_list_bytes or MAX_LIST_CONTAINERS at a page_size the settings allow,
+ * and a backend honouring the limit would fail a list it answered well before. 2,000 was the fixed value
+ * until page_size set it.
+ */
+export function listPageLimit(pageSize: number): number {
+  return Math.min(2_000, Math.max(1_000, Math.floor(pageSize)));
+}
+
 /** A cursor is a job id; anything longer is not one. */
 export const MAX_CURSOR_LENGTH = 1_000;
 /** Objects and arrays one list answer may hold (see http-json.ts): bounds memory whatever the entries' shape. */
@@ -32,10 +46,7 @@ export interface ListFetchOptions {
   fetch: typeof fetch;
   requestTimeoutMs: number;
   maxListBytes: number;
-  /**
-   * Entries asked for per list page: the pass's own page size (page_size), so one list page serves one
-   * page of rows, and the two are held, and let go, together.
-   */
+  /** Entries asked for per list page (`listPageLimit(page_size)`). */
   listPageLimit: number;
   signal: AbortSignal;
 }

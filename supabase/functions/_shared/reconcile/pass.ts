@@ -27,6 +27,7 @@ import {
   WHOLE_FLEET,
 } from "./database.ts";
 import { applyWithBulkhead, isDataError } from "./bulkhead.ts";
+import { listPageLimit } from "./list-pages.ts";
 import { errorMessage } from "./http-json.ts";
 import {
   type ActionCounts,
@@ -178,7 +179,7 @@ class PagedPass {
       concurrency: config.concurrency,
       maxStatusBytes: config.maxStatusBytes,
       maxListBytes: config.maxListBytes,
-      listPageLimit: config.pageSize,
+      listPageLimit: listPageLimit(config.pageSize),
       signal: AbortSignal.timeout(Math.floor(config.deadlineMs * BACKEND_SHARE_OF_DEADLINE)),
     };
   }
