@@ -32,6 +32,7 @@ const root = join(import.meta.dirname, "..", "..");
 const quick = process.argv.includes("--quick");
 /** Passes per size whose median peak RSS (the function) and heap in use (its core) the function step reports. */
 const HEAP_RUNS = quick ? 1 : 3;
+const ofHeapRuns = HEAP_RUNS > 1 ? `; median of ${HEAP_RUNS} runs` : "";
 const STEPS = ["read", "pass", "heartbeats", "batched", "function", "list", "shards1m", "cli1m"] as const;
 type Step = (typeof STEPS)[number];
 const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === "--only") ??
@@ -189,17 +190,12 @@ async function onTheDataset(rows: Row[], results: Record<string, unknown>) {
       run: () => T | Promise<T>,
     ) => (await restoreActive(db, newest), await run());
     // Each size: the function and its core with the heap the edge runtime gives a worker, then with
-    // Deno's own (context: what plain `deno serve` does with the same pass).
-    const times = async <T>(n: number, run: () => Promise<T>) => {
-      const runs: T[] = [];
-      for (let i = 0; i < n; i++) runs.push(await run());
-      return runs;
-    };
+    // Deno's own (context: what plain `deno serve` does with the same pass). Peak RSS and the heap in
+    // use move between runs about as much as between sizes (RSS 1.20-1.39×, heap 1.19-1.37× at 100k/10k
+    // in runs of one tree): the run with the median of HEAP_RUNS stands for its size.
     const atSize = async (newest: number) => ({
-      fn: medianRun(await times(HEAP_RUNS, () => fresh(newest, () => benchFunction(url, sim.url))), (f) => f.peakRssMb),
-      // Peak RSS and the heap in use move between runs about as much as between sizes (RSS 1.20-1.39×,
-      // heap 1.19-1.37× at 100k/10k in runs of one tree): the run with the median of HEAP_RUNS stands for its size.
-      heap: medianRun(await times(HEAP_RUNS, () => fresh(newest, () => passHeap(url, sim.url))), (h) => h.peakHeapMb),
+      fn: await medianRun(HEAP_RUNS, () => fresh(newest, () => benchFunction(url, sim.url)), (f) => f.peakRssMb),
+      heap: await medianRun(HEAP_RUNS, () => fresh(newest, () => passHeap(url, sim.url)), (h) => h.peakHeapMb),
       live: await fresh(newest, () => passHeap(url, sim.url, { live: true })),
       denoFn: await fresh(newest, () => benchFunction(url, sim.url, "deno")),
       denoHeap: await fresh(newest, () => passHeap(url, sim.url, { heap: "deno" })),
@@ -368,7 +364,7 @@ const functionRows = (fn10k: Fn, heap10k: Heap, fn100k: Fn, heap100k: Heap): Row
     } as Row,
   ]),
   {
-    what: `Function, one pass at 100k against the same at 10k (issue 13; median of ${HEAP_RUNS} runs)`,
+    what: `Function, one pass at 100k against the same at 10k (issue 13${ofHeapRuns})`,
     comparedWith: "peak RSS at 10k; 200 MB; 1 s CPU",
     measured: `${fn100k.peakRssMb.toFixed(0)} MB vs ${fn10k.peakRssMb.toFixed(0)} MB; ${
       fn100k.cpuSeconds.toFixed(2)
@@ -434,7 +430,7 @@ const heapGrowthRows = (h10k: Heap, h100k: Heap, live10k: Heap, live100k: Heap):
   });
   return [
     heapRatioRow(
-      `Function core, V8 heap in use at 100k against 10k (sampled every 5 ms; median of ${HEAP_RUNS} runs)`,
+      `Function core, V8 heap in use at 100k against 10k (sampled every 5 ms${ofHeapRuns})`,
       h10k,
       h100k,
     ),

@@ -13,10 +13,12 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** The run whose `key` is the median (an odd number of runs), whole: its other figures stay its own. */
-export function medianRun<T>(runs: T[], key: (run: T) => number): T {
-  if (runs.length % 2 === 0) throw new Error("medianRun needs an odd number of runs");
-  return [...runs].sort((a, b) => key(a) - key(b))[(runs.length - 1) / 2]!;
+/** `run` done `n` times (odd), one after another; the run whose `key` is the median, whole: its other figures stay its own. */
+export async function medianRun<T>(n: number, run: () => Promise<T>, key: (run: T) => number): Promise<T> {
+  if (n % 2 === 0) throw new Error("medianRun needs an odd number of runs");
+  const runs: T[] = [];
+  for (let i = 0; i < n; i++) runs.push(await run());
+  return runs.sort((a, b) => key(a) - key(b))[(n - 1) / 2]!;
 }
 
 /** Runs a and b alternately, `rounds` times each, so drift hits both alike; returns per-call times. */

@@ -9,8 +9,8 @@ const ids = Array.from({ length: 3_000 }, (_, i) => uuid(i + 1));
 const entry = (id: string) => ({ job_id: id, status: "running", progress: 0.5 });
 
 type Answer = { status?: number; body: unknown };
-/** `listPageLimit` is the pass's page size, which a paged list is asked for per request. */
-function session(answer: (url: URL) => Answer, listPageLimit = 2_000): { backend: BackendSession; asked: URL[] } {
+/** `pageLimit`: the entries a paged list is asked for per request (the pass's listPageLimit(page_size)). */
+function session(answer: (url: URL) => Answer, pageLimit = 2_000): { backend: BackendSession; asked: URL[] } {
   const asked: URL[] = [];
   const fetch = (async (input: string) => {
     const url = new URL(input);
@@ -24,7 +24,7 @@ function session(answer: (url: URL) => Answer, listPageLimit = 2_000): { backend
     concurrency: 4,
     maxStatusBytes: 1e6,
     maxListBytes: 8e6,
-    listPageLimit,
+    listPageLimit: pageLimit,
     signal: new AbortController().signal,
   });
   return { backend, asked };
