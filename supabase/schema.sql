@@ -1009,6 +1009,22 @@ declare
   next_status text;
   cancel_at timestamptz;
 begin
+  -- The heartbeat: the current attempt, a newer report, and the status the job already has. Status
+  -- is left out of the SET list, so the triggers on UPDATE OF status are not even considered. Its
+  -- condition holds only for arguments the checks below accept (a null id or seq matches no row),
+  -- so those checks run for every report this statement does not take, before anything else does.
+  if p_attempt >= 1 and p_seq >= 1 and p_status = any (jobs_private.active_statuses())
+     and (p_progress is null or (p_progress >= 0 and p_progress <= 1)) then
+    update public.local_training_jobs j
+    set report_seq = p_seq, progress = coalesce(p_progress, j.progress)
+    where j.id = p_job_id and j.attempt = p_attempt and j.report_seq < p_seq and j.status = p_status
+    returning j.cancel_requested_at into cancel_at;
+    if found then
+      return jsonb_build_object('outcome', 'applied', 'status', p_status, 'attempt', p_attempt, 'seq', p_seq,
+        'cancel_requested', cancel_at is not null);
+    end if;
+  end if;
+
   if p_job_id is null or p_attempt is null or p_attempt < 1 or p_seq is null or p_seq < 1 then
     raise exception 'report_job_status: job id, attempt (>= 1) and seq (>= 1) are required'
       using errcode = 'invalid_parameter_value';
@@ -1021,7 +1037,7 @@ begin
     raise exception 'report_job_status: progress must be between 0 and 1' using errcode = 'invalid_parameter_value';
   end if;
 
-  -- Fast path, one statement: the current attempt, a newer report, an active job.
+  -- A move forward, one statement: the current attempt, a newer report, an active job.
   -- Active statuses only move forward (queued < pending < running < terminal). The rank is
   -- written inline: a helper with SET search_path is not inlined, and costs every heartbeat two calls.
   update public.local_training_jobs j

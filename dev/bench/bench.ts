@@ -159,7 +159,11 @@ async function onTheDataset(rows: Row[], results: Record<string, unknown>) {
 
   if (want("heartbeats")) {
     progress.start("heartbeats, one call per report");
-    const beats = await benchHeartbeats(url, active, quick ? 1_000 : 5_000, quick ? 3 : 6);
+    const beats = await benchHeartbeats(url, active, {
+      perClient: quick ? 1_000 : 5_000,
+      rounds: quick ? 3 : 8,
+      roundSeconds: quick ? 2 : 5,
+    });
     Object.assign(results, { beats });
     rows.push(...heartbeatRows(beats));
   }
@@ -199,6 +203,8 @@ async function onTheDataset(rows: Row[], results: Record<string, unknown>) {
       live: await fresh(newest, () => passHeap(url, sim.url, { live: true })),
       denoFn: await fresh(newest, () => benchFunction(url, sim.url, "deno")),
       denoHeap: await fresh(newest, () => passHeap(url, sim.url, { heap: "deno" })),
+      youngFn: await fresh(newest, () => benchFunction(url, sim.url, "edge-young-full")),
+      youngHeap: await fresh(newest, () => passHeap(url, sim.url, { heap: "edge-young-full" })),
     });
     const adoptActive = async (newest: number) => {
       await restoreActive(db, newest);
@@ -222,6 +228,7 @@ async function onTheDataset(rows: Row[], results: Record<string, unknown>) {
       ...heapGrowthRows(at10k.heap, at100k.heap, at10k.live, at100k.live),
       ...past100kRows(at100k, at300k),
       ...denoHeapRows(at10k, at100k),
+      ...youngFullRows(at10k, at100k),
     );
   }
   await sim.stop();
@@ -296,21 +303,26 @@ const heartbeatRows = (beats: Beats): Row[] => [
   },
   {
     what: `Heartbeat via report_job_status() (median of ${beats.reportRatios.length} rounds)`,
-    comparedWith: "bare UPDATE of updated_at (no triggers), same round",
-    measured: `${beats.report.toFixed(0)}/s vs ${beats.bare.toFixed(0)}/s; rounds ${spread(beats.reportRatios)}`,
+    comparedWith: "bare UPDATE of updated_at (no triggers), calls interleaved by pgbench",
+    measured: `${ms(beats.latencyMs.report)} vs ${ms(beats.latencyMs.bare)} a call; rounds ${
+      spread(beats.reportRatios)
+    }`,
     ratio: x(median(beats.reportRatios)),
     target: "≤ 1.5×",
     met: median(beats.reportRatios) <= 1.5,
   },
   {
     what: "  (context) heartbeat via the seed's persist_job() UPDATE",
-    comparedWith: "bare UPDATE of updated_at (no triggers), same round",
-    measured: `${beats.legacy.toFixed(0)}/s vs ${beats.bare.toFixed(0)}/s; rounds ${spread(beats.legacyRatios)}`,
+    comparedWith: "bare UPDATE of updated_at (no triggers), calls interleaved by pgbench",
+    measured: `${ms(beats.latencyMs.legacy)} vs ${ms(beats.latencyMs.bare)} a call; rounds ${
+      spread(beats.legacyRatios)
+    }`,
     ratio: x(median(beats.legacyRatios)),
     target: "—",
     met: null,
   },
 ];
+const ms = (v: number) => `${v.toFixed(3)} ms`;
 const spread = (ratios: number[]) => `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×`;
 
 // Today's rate, as docs/benchmarks.md recorded it before batching (issue 13's baseline).
@@ -512,6 +524,30 @@ const denoHeapRows = (at10k: SizeRuns & { denoFn: Fn; denoHeap: Heap }, at100k: 
       x(at100k.denoHeap.peakHeapMb / at10k.denoHeap.peakHeapMb)
     } heap`,
     target: "—",
+    met: null,
+  },
+];
+
+// The same passes with the young generation at its full 16 MB from the start (a V8 flag the platform's
+// operator sets, never a project): if the ratios fall under the targets here, what they miss by with
+// the platform's sizing is V8 growing its young generation at 10k, not what the pass keeps.
+const youngFullRows = (at10k: SizeRuns & { youngFn: Fn; youngHeap: Heap }, at100k: typeof at10k): Row[] => [
+  {
+    what: "  (context) young generation at its full 16 MB from the start: heap in use",
+    comparedWith: "the same at 10k",
+    measured: `${at100k.youngHeap.peakHeapMb.toFixed(1)} vs ${at10k.youngHeap.peakHeapMb.toFixed(1)} MB; young ${
+      at100k.youngHeap.peakYoungCommittedMb.toFixed(1)
+    } vs ${at10k.youngHeap.peakYoungCommittedMb.toFixed(1)} MB`,
+    ratio: x(at100k.youngHeap.peakHeapMb / at10k.youngHeap.peakHeapMb),
+    target: "(≤ 1.2×)",
+    met: null,
+  },
+  {
+    what: "  (context) young generation at its full 16 MB from the start: peak RSS",
+    comparedWith: "the same at 10k",
+    measured: `${at100k.youngFn.peakRssMb.toFixed(0)} vs ${at10k.youngFn.peakRssMb.toFixed(0)} MB`,
+    ratio: x(at100k.youngFn.peakRssMb / at10k.youngFn.peakRssMb),
+    target: "(≤ 1.3×)",
     met: null,
   },
 ];

@@ -6,14 +6,80 @@
 // Every side runs with synchronous_commit off: with it on, each commit waits for a WAL fsync,
 // whose latency on this disk varies more than the cost being measured (throughput of all three
 // fell from ~2,600 to ~300 per second within one run), and hides the machinery's CPU cost.
+//
+// The ratios come from pgbench, the three sides as scripts of one run (each client picks one per
+// call), so every side meets the machine as it is at that instant and pays pgbench's C client, not
+// this process's event loop. Runs of one side after another met the machine at different moments
+// (their ratios ranged 1.15-2.28x within one run, wider than the changes they were to show); calls
+// interleaved in this process measured mostly the event loop that serves all four clients (1.12x for
+// a path pgbench puts at 1.53x). The rates (what 4 clients of this process sustain on one side alone,
+// which the batched step compares with) come from one run per side after the rounds.
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import pg from "pg";
+import { PG_BIN } from "../lib/cluster-user.ts";
 
 const CLIENT_OPTIONS = "-c synchronous_commit=off";
 
 const CLIENTS = 4;
 
-type Mode = "bare" | "report" | "legacy";
+const MODES = ["bare", "report", "legacy"] as const;
+type Mode = typeof MODES[number];
 
+async function connectClients(url: string): Promise<pg.Client[]> {
+  return await Promise.all(Array.from({ length: CLIENTS }, async () => {
+    const c = new pg.Client({ connectionString: url, options: CLIENT_OPTIONS });
+    await c.connect();
+    return c;
+  }));
+}
+
+async function heartbeat(c: pg.Client, mode: Mode, id: string, i: number, seqBase: { n: number }) {
+  if (mode === "bare") {
+    await c.query("update bench_plain_jobs set updated_at = now() where id = $1", [id]);
+  } else if (mode === "report") {
+    await c.query("select public.report_job_status($1, 1, $2, 'running', $3)", [id, ++seqBase.n, (i % 100) / 100]);
+  } else {
+    await c.query(
+      "update public.local_training_jobs set status = 'running', config = jsonb_build_object('progress', $2::float) where id = $1",
+      [id, (i % 100) / 100],
+    );
+  }
+}
+
+const jobFor = (active: string[], k: number, i: number) => active[(k * 7919 + i * 104729) % active.length]!;
+
+// The three sides as pgbench scripts; a random active job from bench_heartbeat_ids on every side.
+const PICK = "(select id from bench_heartbeat_ids where n = :n)";
+const SCRIPTS: Record<Mode, string> = {
+  bare: `update bench_plain_jobs set updated_at = now() where id = ${PICK};`,
+  report: `select public.report_job_status(${PICK}, 1, nextval('bench_heartbeat_seq'), 'running', random());`,
+  legacy:
+    `update public.local_training_jobs set status = 'running', config = jsonb_build_object('progress', random()) where id = ${PICK};`,
+};
+
+// One round: a pgbench run of `seconds` with every side's script at equal weight. Returns each side's
+// mean latency in ms, as pgbench reports it per script.
+async function interleavedRound(url: string, dir: string, seconds: number): Promise<Record<Mode, number>> {
+  const args = ["-n", "-M", "prepared", "-c", String(CLIENTS), "-j", "2", "-T", String(seconds)];
+  for (const mode of MODES) args.push("-f", join(dir, `${mode}.sql`));
+  const { stdout } = await promisify(execFile)(join(PG_BIN, "pgbench"), [...args, url], {
+    env: { ...process.env, PGOPTIONS: CLIENT_OPTIONS },
+  });
+  // "SQL script 2: /tmp/…/report.sql" … " - latency average = 0.350 ms", one block per script.
+  const latency = {} as Record<Mode, number>;
+  for (const block of stdout.split("SQL script ").slice(1)) {
+    const mode = MODES.find((m) => block.includes(`${m}.sql`))!;
+    latency[mode] = Number(/latency average = ([\d.]+) ms/.exec(block)![1]);
+  }
+  if (MODES.some((m) => !(latency[m] > 0))) throw new Error(`pgbench gave no latency per script:\n${stdout}`);
+  return latency;
+}
+
+// One side alone: the rate CLIENTS clients sustain.
 async function load(
   url: string,
   mode: Mode,
@@ -21,33 +87,21 @@ async function load(
   perClient: number,
   seqBase: { n: number },
 ): Promise<number> {
-  const clients = await Promise.all(Array.from({ length: CLIENTS }, async () => {
-    const c = new pg.Client({ connectionString: url, options: CLIENT_OPTIONS });
-    await c.connect();
-    return c;
-  }));
+  const clients = await connectClients(url);
   const start = process.hrtime.bigint();
   await Promise.all(clients.map(async (c, k) => {
-    for (let i = 0; i < perClient; i++) {
-      const id = active[(k * 7919 + i * 104729) % active.length]!;
-      if (mode === "bare") {
-        await c.query("update bench_plain_jobs set updated_at = now() where id = $1", [id]);
-      } else if (mode === "report") {
-        await c.query("select public.report_job_status($1, 1, $2, 'running', $3)", [id, ++seqBase.n, (i % 100) / 100]);
-      } else {
-        await c.query(
-          "update public.local_training_jobs set status = 'running', config = jsonb_build_object('progress', $2::float) where id = $1",
-          [id, (i % 100) / 100],
-        );
-      }
-    }
+    for (let i = 0; i < perClient; i++) await heartbeat(c, mode, jobFor(active, k, i), i, seqBase);
   }));
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   await Promise.all(clients.map((c) => c.end())); // a backend flushes its table stats as it exits
   return (CLIENTS * perClient) / seconds;
 }
 
-export async function benchHeartbeats(url: string, active: string[], perClient: number, rounds: number) {
+export async function benchHeartbeats(
+  url: string,
+  active: string[],
+  { perClient, rounds, roundSeconds }: { perClient: number; rounds: number; roundSeconds: number },
+) {
   const db = new pg.Client({ connectionString: url });
   await db.connect();
   await db.query("drop table if exists bench_plain_jobs");
@@ -63,32 +117,50 @@ export async function benchHeartbeats(url: string, active: string[], perClient: 
   // From a vacuumed table whichever steps ran before: the pass step rewrites every active row a few
   // times, and the dead versions it leaves (autovacuum's job in a real project) would cost HOT room.
   await db.query("vacuum public.local_training_jobs");
+  await db.query("drop table if exists bench_heartbeat_ids");
+  await db.query(
+    "create table bench_heartbeat_ids as select n::int, id from unnest($1::uuid[]) with ordinality as a(id, n)",
+    [
+      active,
+    ],
+  );
+  await db.query("alter table bench_heartbeat_ids add primary key (n)");
+  // Above every seq this process's side sends, so the two never meet (a report at or below the job's
+  // last seq is ignored, and cheaper).
+  await db.query("drop sequence if exists bench_heartbeat_seq");
+  await db.query("create sequence bench_heartbeat_seq start 1000000000");
+  const dir = await mkdtemp(join(tmpdir(), "bench-heartbeats-"));
+  for (const mode of MODES) {
+    await writeFile(join(dir, `${mode}.sql`), `\\set n random(1, ${active.length})\n${SCRIPTS[mode]}\n`);
+  }
   const seq = { n: 0 };
   await load(url, "report", active, 500, seq); // warm-up
   await load(url, "bare", active, 500, seq);
 
   await db.query("select pg_stat_reset_single_table_counters('public.local_training_jobs'::regclass)");
-  const rates: Record<Mode, number[]> = { bare: [], report: [], legacy: [] };
-  for (let r = 0; r < rounds; r++) {
-    for (const mode of (r % 2 ? ["legacy", "report", "bare"] : ["bare", "report", "legacy"]) as Mode[]) {
-      rates[mode].push(await load(url, mode, active, perClient, seq));
-    }
-  }
+  const latencies: Record<Mode, number>[] = [];
+  for (let r = 0; r < rounds; r++) latencies.push(await interleavedRound(url, dir, roundSeconds));
+  // This process's reports go on from pgbench's last seq: one at or below a job's last is ignored.
+  seq.n = Number((await db.query("select last_value from bench_heartbeat_seq")).rows[0].last_value);
+  const rates = {} as Record<Mode, number>;
+  for (const mode of MODES) rates[mode] = await load(url, mode, active, perClient, seq);
   await new Promise((r) => setTimeout(r, 1_500));
   const { rows: [stats] } = await db.query(
     "select n_tup_upd::bigint as upd, n_tup_hot_upd::bigint as hot from pg_stat_user_tables where relid = 'public.local_training_jobs'::regclass",
   );
   await db.query("drop table bench_plain_jobs");
+  await db.query("drop table bench_heartbeat_ids");
+  await db.query("drop sequence bench_heartbeat_seq");
+  await rm(dir, { recursive: true, force: true });
   await db.end();
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  // Each round's sides ran back to back, so a round's ratio is free of what the machine did between
-  // rounds (the bare rate has moved from 9.3k to 15k per second between runs); the median of them is
-  // the figure, their spread says how much to trust it.
-  const perRound = (mode: Mode) => rates.bare.map((bare, r) => bare / rates[mode][r]!);
+  // A round's ratio compares calls made side by side; the median of them is the figure, their
+  // spread says how much to trust it.
+  const perRound = (mode: Mode) => latencies.map((l) => l[mode] / l.bare);
+  const meanLatency = (mode: Mode) => mean(latencies.map((l) => l[mode]));
   return {
-    bare: mean(rates.bare),
-    report: mean(rates.report),
-    legacy: mean(rates.legacy),
+    ...rates,
+    latencyMs: { bare: meanLatency("bare"), report: meanLatency("report"), legacy: meanLatency("legacy") },
     reportRatios: perRound("report"),
     legacyRatios: perRound("legacy"),
     updates: Number(stats.upd),

@@ -1,7 +1,7 @@
 begin;
 \ir _helpers.psql
 set local search_path = extensions, public;
-select plan(25);
+select plan(30);
 
 select tests.create_user('writer@example.com') as owner \gset
 select tests.make_job(:'owner', 'queued') as job \gset
@@ -46,6 +46,18 @@ select throws_ok($$select public.report_job_status(gen_random_uuid(), 1, 1)$$, '
 select throws_ok(format($$select public.report_job_status('%s', 2, 9, 'stale')$$, :'job'), '22023',
   'report_job_status: status must be queued, pending, running, completed, failed or cancelled, not stale', 'an unknown status is an error');
 select throws_ok(format($$select public.report_job_status('%s', 2, 0)$$, :'job'), '22023', null, 'seq must be positive');
+
+-- A heartbeat (a report of the status the job already has) takes a statement of its own; its
+-- arguments are checked as every report's are, and a refused one changes nothing.
+select tests.make_job(:'owner', 'running') as beating \gset
+select is(pg_temp.report(:'beating', 1, 1, 'running', 0.4), 'applied', 'a heartbeat on a running job is applied');
+select throws_ok(format($$select public.report_job_status('%s', 1, 2, 'running', 'NaN')$$, :'beating'), '22023',
+  'report_job_status: progress must be between 0 and 1', 'a heartbeat with a NaN progress is an error');
+select throws_ok(format($$select public.report_job_status('%s', 1, 2, 'running', 1.5)$$, :'beating'), '22023',
+  'report_job_status: progress must be between 0 and 1', 'a heartbeat with a progress above 1 is an error');
+select throws_ok($$select public.report_job_status(null, 1, 2, 'running')$$, '22023', null, 'a heartbeat without a job id is an error');
+select results_eq(format($$select progress, report_seq from public.local_training_jobs where id = '%s'$$, :'beating'),
+  $$values (0.4::float, 1::bigint)$$, 'the refused heartbeats changed nothing');
 
 -- Only the service role (the backend's path) may call it.
 select tests.authenticate_as(:'owner');
