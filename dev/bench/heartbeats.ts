@@ -37,28 +37,30 @@ async function connectClients(url: string): Promise<pg.Client[]> {
   }));
 }
 
+// The three sides, written once: this process's clients pass the job, seq and progress as
+// parameters; pgbench's scripts pick a random active job and make the rest in SQL.
+const SIDES = {
+  bare: (id: string) => `update bench_plain_jobs set updated_at = now() where id = ${id}`,
+  report: (id: string, seq: string, progress: string) =>
+    `select public.report_job_status(${id}, 1, ${seq}, 'running', ${progress})`,
+  legacy: (id: string, progress: string) =>
+    `update public.local_training_jobs set status = 'running', config = jsonb_build_object('progress', ${progress}) where id = ${id}`,
+};
+
 async function heartbeat(c: pg.Client, mode: Mode, id: string, i: number, seqBase: { n: number }) {
-  if (mode === "bare") {
-    await c.query("update bench_plain_jobs set updated_at = now() where id = $1", [id]);
-  } else if (mode === "report") {
-    await c.query("select public.report_job_status($1, 1, $2, 'running', $3)", [id, ++seqBase.n, (i % 100) / 100]);
-  } else {
-    await c.query(
-      "update public.local_training_jobs set status = 'running', config = jsonb_build_object('progress', $2::float) where id = $1",
-      [id, (i % 100) / 100],
-    );
-  }
+  const progress = (i % 100) / 100;
+  if (mode === "bare") await c.query(SIDES.bare("$1"), [id]);
+  else if (mode === "report") await c.query(SIDES.report("$1", "$2", "$3"), [id, ++seqBase.n, progress]);
+  else await c.query(SIDES.legacy("$1", "$2::float"), [id, progress]);
 }
 
 const jobFor = (active: string[], k: number, i: number) => active[(k * 7919 + i * 104729) % active.length]!;
 
-// The three sides as pgbench scripts; a random active job from bench_heartbeat_ids on every side.
 const PICK = "(select id from bench_heartbeat_ids where n = :n)";
 const SCRIPTS: Record<Mode, string> = {
-  bare: `update bench_plain_jobs set updated_at = now() where id = ${PICK};`,
-  report: `select public.report_job_status(${PICK}, 1, nextval('bench_heartbeat_seq'), 'running', random());`,
-  legacy:
-    `update public.local_training_jobs set status = 'running', config = jsonb_build_object('progress', random()) where id = ${PICK};`,
+  bare: SIDES.bare(PICK),
+  report: SIDES.report(PICK, "nextval('bench_heartbeat_seq')", "random()"),
+  legacy: SIDES.legacy(PICK, "random()"),
 };
 
 // One round: a pgbench run of `seconds` with every side's script at equal weight. Returns each side's
@@ -118,20 +120,16 @@ export async function benchHeartbeats(
   // times, and the dead versions it leaves (autovacuum's job in a real project) would cost HOT room.
   await db.query("vacuum public.local_training_jobs");
   await db.query("drop table if exists bench_heartbeat_ids");
-  await db.query(
-    "create table bench_heartbeat_ids as select n::int, id from unnest($1::uuid[]) with ordinality as a(id, n)",
-    [
-      active,
-    ],
-  );
+  const ids = "select n::int, id from unnest($1::uuid[]) with ordinality as a(id, n)";
+  await db.query(`create table bench_heartbeat_ids as ${ids}`, [active]);
   await db.query("alter table bench_heartbeat_ids add primary key (n)");
-  // Above every seq this process's side sends, so the two never meet (a report at or below the job's
-  // last seq is ignored, and cheaper).
+  // Above the seqs this process's warm-up sends: a report at or below the job's last seq is ignored
+  // (and cheaper), so pgbench's must be newer; this process goes on from pgbench's after the rounds.
   await db.query("drop sequence if exists bench_heartbeat_seq");
   await db.query("create sequence bench_heartbeat_seq start 1000000000");
   const dir = await mkdtemp(join(tmpdir(), "bench-heartbeats-"));
   for (const mode of MODES) {
-    await writeFile(join(dir, `${mode}.sql`), `\\set n random(1, ${active.length})\n${SCRIPTS[mode]}\n`);
+    await writeFile(join(dir, `${mode}.sql`), `\\set n random(1, ${active.length})\n${SCRIPTS[mode]};\n`);
   }
   const seq = { n: 0 };
   await load(url, "report", active, 500, seq); // warm-up
@@ -140,7 +138,6 @@ export async function benchHeartbeats(
   await db.query("select pg_stat_reset_single_table_counters('public.local_training_jobs'::regclass)");
   const latencies: Record<Mode, number>[] = [];
   for (let r = 0; r < rounds; r++) latencies.push(await interleavedRound(url, dir, roundSeconds));
-  // This process's reports go on from pgbench's last seq: one at or below a job's last is ignored.
   seq.n = Number((await db.query("select last_value from bench_heartbeat_seq")).rows[0].last_value);
   const rates = {} as Record<Mode, number>;
   for (const mode of MODES) rates[mode] = await load(url, mode, active, perClient, seq);
