@@ -194,15 +194,15 @@ async function onTheDataset(rows: Row[], results: Record<string, unknown>) {
       run: () => T | Promise<T>,
     ) => (await restoreActive(db, newest), await run());
     // Each size: the function and its core with the heap the edge runtime gives a worker, then with
-    // Deno's own (context: what plain `deno serve` does with the same pass), then with one of V8's
-    // heuristics taken away. Peak RSS and the heap in use move between runs about as much as between
+    // Deno's own (context: what plain `deno serve` does with the same pass), then with V8's adapting
+    // taken away two ways. Peak RSS and the heap in use move between runs about as much as between
     // sizes (RSS 1.20-1.39×, heap 1.19-1.37× at 100k/10k in runs of one tree): the run with the median
     // of `runs` stands for its size and sizing.
     const sizedAs = async (newest: number, heap: HeapSizing, runs: number): Promise<SizeRuns> => ({
       fn: await medianRun(runs, () => fresh(newest, () => benchFunction(url, sim.url, heap)), (f) => f.peakRssMb),
       heap: await medianRun(runs, () => fresh(newest, () => passHeap(url, sim.url, { heap })), (h) => h.peakHeapMb),
     });
-    // Deno's own sizing is context (one run). The two with a V8 heuristic taken away are what the
+    // Deno's own sizing is context (one run). The two with V8's adapting taken away are what the
     // targets' misses are read against, so they are medians as the platform's sizing is.
     const atSize = async (newest: number) => ({
       ...(await sizedAs(newest, "edge", HEAP_RUNS)),
@@ -235,10 +235,9 @@ async function onTheDataset(rows: Row[], results: Record<string, unknown>) {
         at100k.deno,
         "—",
       ),
-      // The young generation at its full 16 MB from the start, then V8's whole schedule fixed (flags the
-      // platform's operator sets, never a project): if the ratios fall under the targets there, what they
-      // miss by with the platform's sizing is V8 adapting its heap (growing the young generation, setting
-      // the old one's limit from how the program ran so far) at 10k, not what the pass keeps.
+      // The young generation at its full 16 MB from the start, then V8's whole GC schedule fixed (flags
+      // the platform's operator sets, never a project): how much of what the ratios miss by with the
+      // platform's sizing is V8 adapting its heap as the program runs, not what the pass keeps.
       otherSizingRow(
         `  (context) young generation at its full 16 MB from the start${ofHeapRuns}`,
         at10k.youngFull,
@@ -246,7 +245,7 @@ async function onTheDataset(rows: Row[], results: Record<string, unknown>) {
         "(≤ 1.3× RSS, ≤ 1.2× heap)",
       ),
       otherSizingRow(
-        `  (context) V8's fixed GC schedule (--predictable-gc-schedule: 4 MB semi-spaces, old limit +30%)${ofHeapRuns}`,
+        `  (context) V8's fixed GC schedule (--predictable-gc-schedule: semi-spaces fixed at 4 MB, no memory reducer)${ofHeapRuns}`,
         at10k.fixedSchedule,
         at100k.fixedSchedule,
         "(≤ 1.3× RSS, ≤ 1.2× heap)",

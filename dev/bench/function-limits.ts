@@ -10,10 +10,10 @@ const root = join(import.meta.dirname, "..", "..");
 
 /**
  * The V8 heap a pass runs in: "edge" as Supabase's runtime sizes a worker's (EDGE_WORKER_V8_FLAGS),
- * "deno" as plain Deno sizes it from the machine's memory, and two sizings of "edge" with one of V8's
- * own heuristics taken away, measured to show how much of the difference between sizes is V8 adapting
- * its heap as a program runs rather than what the pass keeps. Those are flags the edge runtime's
- * operator could set and a project cannot.
+ * "deno" as plain Deno sizes it from the machine's memory, and two sizings of "edge" with V8's
+ * adapting taken away (its young generation's growth, or its whole GC schedule), measured to show how
+ * much of the difference between sizes is V8 adapting its heap as a program runs rather than what the
+ * pass keeps. Those are flags the edge runtime's operator could set and a project cannot.
  */
 export type HeapSizing = "edge" | "deno" | "edge-young-full" | "edge-fixed-schedule";
 
@@ -24,9 +24,10 @@ const ADDED_V8_FLAGS: Record<HeapSizing, string> = {
   // Semi-spaces at their maximum for a 256 MB heap from the start (V8 makes a 16 MB new space of two
   // 8 MB halves), instead of grown to it as the program's objects survive.
   "edge-young-full": "--min-semi-space-size=8",
-  // V8's "predictable garbage collection schedule" (flag-definitions.h): semi-spaces fixed at 4 MB,
-  // the old generation's limit grown from what the last full collection kept by a fixed factor (1.3)
-  // instead of one from the measured speeds of the program and the collector, no memory reducer.
+  // V8's "predictable garbage collection schedule" (flag-definitions.h): semi-spaces fixed at 4 MB
+  // (half the edge maximum), a fixed growing factor of 1.3 for the old generation's limit (at this heap
+  // size V8's 8 MB minimum step decides it anyway), no memory reducer. Several heuristics at once:
+  // nothing in the heap's sizing depends on how long the program has run or how fast it allocated.
   "edge-fixed-schedule": "--predictable-gc-schedule",
 };
 
