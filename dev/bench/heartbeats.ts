@@ -157,7 +157,7 @@ export async function benchHeartbeats(
   const meanLatency = (mode: Mode) => mean(latencies.map((l) => l[mode]));
   return {
     ...rates,
-    latencyMs: { bare: meanLatency("bare"), report: meanLatency("report"), legacy: meanLatency("legacy") },
+    latencyMs: Object.fromEntries(MODES.map((mode) => [mode, meanLatency(mode)])) as Record<Mode, number>,
     reportRatios: perRound("report"),
     legacyRatios: perRound("legacy"),
     updates: Number(stats.upd),
